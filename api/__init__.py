@@ -1,0 +1,1 @@
+"""The FastAPI service. Installed as ``graphrec.api``."""

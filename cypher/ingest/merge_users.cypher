@@ -1,0 +1,4 @@
+// Upsert users by business id. row: {id, properties}
+UNWIND $rows AS row
+MERGE (u:User {id: row.id})
+SET u += row.properties

@@ -1,0 +1,36 @@
+"""The ``graphrec`` command line.
+
+Each command group lives in its own module with a ``register(app)`` function.
+Names reserved for the pipeline: ``ingest``, ``train``, ``kge``, ``evaluate``,
+``recommend``, ``similar``, ``explain``, ``serve`` and ``demo``.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from graphrec.cli import db
+from graphrec.graph.errors import GraphError
+
+app = typer.Typer(
+    name="graphrec",
+    help="A graph-database-backed recommendation engine: Neo4j knowledge graph in, "
+    "GNN recommendations and explanations out.\n\n"
+    "Without GRAPHREC_NEO4J_URI, commands that need the graph start (or reuse) the "
+    "embedded ArcadeDB server under GRAPHREC_DATA_DIR.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db.register(app)
+
+
+def main() -> None:
+    """Console entry point: user-facing errors become one line on stderr and exit status 1."""
+    try:
+        app()
+    except GraphError as exc:
+        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+        sys.exit(1)

@@ -1,0 +1,65 @@
+"""Settings, read from the environment (prefix ``GRAPHREC_``) or a ``.env`` file.
+
+Nothing here runs at import time: call :func:`get_settings` where settings are needed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("graphrec", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """graphrec's configuration.
+
+    With ``neo4j_uri`` unset, commands that need the graph start (or reuse) the
+    embedded ArcadeDB server under ``data_dir``; with it set, they use that
+    server and never start one.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="GRAPHREC_", env_file=".env", extra="ignore")
+
+    neo4j_uri: str | None = Field(
+        default=None,
+        description="Bolt URI of a Neo4j-compatible server (bolt://, neo4j://, +s/+ssc variants). "
+        "Unset: use the embedded server.",
+    )
+    neo4j_user: str = Field(default="neo4j", description="User for neo4j_uri.")
+    neo4j_password: SecretStr | None = Field(default=None, description="Password for neo4j_uri.")
+    neo4j_database: str = Field(default="neo4j", description="Database name.")
+    data_dir: Path = Field(
+        default_factory=_default_data_dir,
+        description="Where the embedded server, caches, runs and models live.",
+    )
+    embedded_bolt_port: int = Field(default=7687, ge=1, le=65535)
+    embedded_http_port: int = Field(default=2480, ge=1, le=65535)
+    embedded_heap: str | None = Field(
+        default=None, description="JVM heap for the embedded server, e.g. '2g'."
+    )
+    embedded_start_timeout: float = Field(default=90.0, gt=0)
+
+    @field_validator("neo4j_uri")
+    @classmethod
+    def _check_uri(cls, value: str | None) -> str | None:
+        if value is None or value.strip() == "":
+            return None
+        schemes = ("bolt://", "bolt+s://", "bolt+ssc://", "neo4j://", "neo4j+s://", "neo4j+ssc://")
+        if not value.startswith(schemes):
+            raise ValueError(f"GRAPHREC_NEO4J_URI={value!r}: expected one of {', '.join(schemes)}")
+        return value
+
+    @property
+    def uses_embedded(self) -> bool:
+        return self.neo4j_uri is None
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Read settings now (environment, then ``.env``), with explicit ``overrides`` on top."""
+    return Settings(**overrides)

@@ -1,0 +1,36 @@
+"""Everything that talks to the graph database lives here (plus loaders' ingest, export/write-back and the API).
+
+- :mod:`~graphrec.graph.client`: sync/async clients, named Cypher, batched ``UNWIND`` writes
+- :mod:`~graphrec.graph.cypher`: the ``.cypher`` file loader
+- :mod:`~graphrec.graph.capabilities`: what the server can do
+- :mod:`~graphrec.graph.embedded`: the embedded ArcadeDB server
+- :mod:`~graphrec.graph.connect`: settings -> connection
+"""
+
+from graphrec.graph.client import (
+    DEFAULT_BATCH_SIZE,
+    AsyncGraphClient,
+    ConnectionTarget,
+    GraphClient,
+    WriteStats,
+)
+from graphrec.graph.errors import (
+    EmbeddedServerError,
+    GraphAuthError,
+    GraphError,
+    GraphUnavailableError,
+    PortInUseError,
+)
+
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "AsyncGraphClient",
+    "ConnectionTarget",
+    "EmbeddedServerError",
+    "GraphAuthError",
+    "GraphClient",
+    "GraphError",
+    "GraphUnavailableError",
+    "PortInUseError",
+    "WriteStats",
+]

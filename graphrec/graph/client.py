@@ -1,0 +1,296 @@
+"""Talk to the graph: parameterised reads and writes of named Cypher statements.
+
+:class:`GraphClient` wraps the official ``neo4j`` driver (sync),
+:class:`AsyncGraphClient` the async driver. Reads are routed as reads; writes
+run in managed transactions (``execute_write``), which the driver retries, so
+every write statement graphrec ships is idempotent (``MERGE``, not ``CREATE``).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, LiteralString, Self
+
+import neo4j
+from neo4j import AsyncGraphDatabase, GraphDatabase, RoutingControl
+from neo4j.exceptions import AuthError, ServiceUnavailable
+
+from graphrec.graph import cypher
+from graphrec.graph.errors import GraphAuthError, GraphError, GraphUnavailableError
+
+#: Rows per ``UNWIND $rows`` transaction unless the caller says otherwise.
+DEFAULT_BATCH_SIZE = 5_000
+
+
+@dataclass(frozen=True)
+class ConnectionTarget:
+    """Where the graph is and how to log in. The password never appears in ``repr``."""
+
+    uri: str
+    user: str | None
+    password: str | None = field(repr=False)
+    database: str = "neo4j"
+    embedded: bool = False
+
+    @property
+    def auth(self) -> tuple[str, str] | None:
+        if self.user is None:
+            return None
+        return (self.user, self.password or "")
+
+
+@dataclass
+class WriteStats:
+    """What a write (or a series of batched writes) changed, summed over transactions."""
+
+    rows: int = 0
+    batches: int = 0
+    counters: dict[str, int] = field(default_factory=dict)
+
+    def add(self, rows: int, counters: Mapping[str, int]) -> None:
+        self.rows += rows
+        self.batches += 1
+        for key, value in counters.items():
+            self.counters[key] = self.counters.get(key, 0) + value
+
+
+_COUNTER_NAMES = (
+    "nodes_created",
+    "nodes_deleted",
+    "relationships_created",
+    "relationships_deleted",
+    "properties_set",
+    "labels_added",
+    "labels_removed",
+    "indexes_added",
+    "indexes_removed",
+    "constraints_added",
+    "constraints_removed",
+)
+
+
+def _counters(summary: neo4j.ResultSummary) -> dict[str, int]:
+    counters = summary.counters
+    return {name: value for name in _COUNTER_NAMES if (value := getattr(counters, name))}
+
+
+def batched(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """Split ``rows`` into lists of at most ``size`` items, lazily."""
+    if size < 1:
+        raise ValueError(f"batch size must be at least 1, got {size}")
+    iterator = iter(rows)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
+def translate_error(target: ConnectionTarget, exc: Exception) -> GraphError:
+    """Turn a driver exception into a one-line, actionable :class:`GraphError`."""
+    if isinstance(exc, AuthError):
+        return GraphAuthError(
+            f"{target.uri}: authentication failed for user {target.user!r} "
+            f"(check GRAPHREC_NEO4J_USER / GRAPHREC_NEO4J_PASSWORD)"
+        )
+    # Driver messages span several lines; the CLI prints one.
+    reason = " ".join(str(exc).split())
+    if isinstance(exc, ServiceUnavailable):
+        hint = "" if target.embedded else " (is the server running? check GRAPHREC_NEO4J_URI)"
+        return GraphUnavailableError(f"{target.uri}: cannot connect: {reason}{hint}")
+    if isinstance(exc, ValueError | neo4j.exceptions.ConfigurationError):
+        return GraphUnavailableError(f"{target.uri}: {reason}")
+    return GraphError(f"{target.uri}: {reason}")
+
+
+class GraphClient:
+    """A sync connection to one database. Use as a context manager, or call :meth:`close`.
+
+    Example::
+
+        with GraphClient.open(target) as graph:
+            graph.apply_schema()
+            graph.write_batches("ingest/merge_users", rows, batch_size=10_000)
+            graph.read("graph/count_nodes")
+    """
+
+    def __init__(self, driver: neo4j.Driver, target: ConnectionTarget) -> None:
+        self.driver = driver
+        self.target = target
+
+    @classmethod
+    def open(cls, target: ConnectionTarget, *, verify: bool = True, **driver_config: Any) -> Self:
+        """Open a driver to ``target``; with ``verify``, fail now if the server is unreachable."""
+        try:
+            driver = GraphDatabase.driver(target.uri, auth=target.auth, **driver_config)
+        except Exception as exc:  # malformed URI and similar configuration errors
+            raise translate_error(target, exc) from exc
+        client = cls(driver, target)
+        if verify:
+            try:
+                driver.verify_connectivity()
+            except Exception as exc:
+                driver.close()
+                raise translate_error(target, exc) from exc
+        return client
+
+    def close(self) -> None:
+        self.driver.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def ping(self) -> None:
+        """One auto-commit ``RETURN 1``: no retries, so a server that is not ready fails fast."""
+        try:
+            with self.driver.session(database=self.target.database) as session:
+                session.run(cypher.load("graph/ping")).consume()
+        except (AuthError, ServiceUnavailable) as exc:
+            raise translate_error(self.target, exc) from exc
+
+    # -- statements shipped in cypher/ ----------------------------------------------------
+    def read(self, name: str, **params: Any) -> list[dict[str, Any]]:
+        """Run the read statement ``name`` and return its rows as dicts."""
+        return self.run(cypher.load(name), params)
+
+    def write(self, name: str, **params: Any) -> dict[str, int]:
+        """Run the write statement ``name`` in one managed transaction; return its counters."""
+        return self.run_write(cypher.load(name), params)
+
+    def write_batches(
+        self,
+        name: str,
+        rows: Iterable[Mapping[str, Any]],
+        *,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        params: Mapping[str, Any] | None = None,
+        on_batch: Callable[[int], None] | None = None,
+    ) -> WriteStats:
+        """Send ``rows`` to the ``UNWIND $rows AS row ...`` statement ``name`` in batches.
+
+        Each batch is its own managed transaction, so a failure keeps the batches
+        already committed; the statements are ``MERGE``-based, so re-running the
+        whole load completes the rest without duplicates. ``on_batch(n)`` is
+        called after each committed batch of ``n`` rows (for progress bars).
+        """
+        query = cypher.load(name)
+        stats = WriteStats()
+        extra = dict(params or {})
+        for chunk in batched(rows, batch_size):
+            counters = self.run_write(query, {**extra, "rows": chunk})
+            stats.add(len(chunk), counters)
+            if on_batch is not None:
+                on_batch(len(chunk))
+        return stats
+
+    def apply_schema(self) -> list[str]:
+        """Apply every statement in ``cypher/schema/`` (``IF NOT EXISTS``: idempotent)."""
+        applied = cypher.names("schema")
+        for name in applied:
+            self.write(name)
+        return applied
+
+    # -- arbitrary text, for the `graphrec db cypher` shell ------------------------------------
+    def run(
+        self, query: LiteralString | str, params: Mapping[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """Run a read query routed as a read; return rows as dicts."""
+        try:
+            result = self.driver.execute_query(
+                query,  # type: ignore[arg-type]  # user-typed text from the shell, or a shipped statement
+                dict(params or {}),
+                database_=self.target.database,
+                routing_=RoutingControl.READ,
+            )
+        except (AuthError, ServiceUnavailable) as exc:
+            raise translate_error(self.target, exc) from exc
+        return [record.data() for record in result.records]
+
+    def run_write(
+        self, query: LiteralString | str, params: Mapping[str, Any] | None = None
+    ) -> dict[str, int]:
+        """Run a write query in a managed (retried) transaction; return its counters."""
+
+        def work(tx: neo4j.ManagedTransaction) -> dict[str, int]:
+            return _counters(tx.run(query, dict(params or {})).consume())  # type: ignore[arg-type]
+
+        try:
+            with self.driver.session(database=self.target.database) as session:
+                return session.execute_write(work)
+        except (AuthError, ServiceUnavailable) as exc:
+            raise translate_error(self.target, exc) from exc
+
+    def run_write_rows(
+        self, query: LiteralString | str, params: Mapping[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """Like :meth:`run_write`, but return the rows the statement produces."""
+
+        def work(tx: neo4j.ManagedTransaction) -> list[dict[str, Any]]:
+            return [record.data() for record in tx.run(query, dict(params or {}))]  # type: ignore[arg-type]
+
+        try:
+            with self.driver.session(database=self.target.database) as session:
+                return session.execute_write(work)
+        except (AuthError, ServiceUnavailable) as exc:
+            raise translate_error(self.target, exc) from exc
+
+
+class AsyncGraphClient:
+    """The async twin of :class:`GraphClient`, for the FastAPI service."""
+
+    def __init__(self, driver: neo4j.AsyncDriver, target: ConnectionTarget) -> None:
+        self.driver = driver
+        self.target = target
+
+    @classmethod
+    async def open(
+        cls, target: ConnectionTarget, *, verify: bool = True, **driver_config: Any
+    ) -> Self:
+        try:
+            driver = AsyncGraphDatabase.driver(target.uri, auth=target.auth, **driver_config)
+        except Exception as exc:
+            raise translate_error(target, exc) from exc
+        client = cls(driver, target)
+        if verify:
+            try:
+                await driver.verify_connectivity()
+            except Exception as exc:
+                await driver.close()
+                raise translate_error(target, exc) from exc
+        return client
+
+    async def close(self) -> None:
+        await self.driver.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def read(self, name: str, **params: Any) -> list[dict[str, Any]]:
+        try:
+            result = await self.driver.execute_query(
+                cypher.load(name),
+                params,
+                database_=self.target.database,
+                routing_=RoutingControl.READ,
+            )
+        except (AuthError, ServiceUnavailable) as exc:
+            raise translate_error(self.target, exc) from exc
+        return [record.data() for record in result.records]
+
+    async def write(self, name: str, **params: Any) -> dict[str, int]:
+        query = cypher.load(name)
+
+        async def work(tx: neo4j.AsyncManagedTransaction) -> dict[str, int]:
+            result = await tx.run(query, params)
+            return _counters(await result.consume())
+
+        try:
+            async with self.driver.session(database=self.target.database) as session:
+                return await session.execute_write(work)
+        except (AuthError, ServiceUnavailable) as exc:
+            raise translate_error(self.target, exc) from exc
