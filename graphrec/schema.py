@@ -46,6 +46,9 @@ class ConceptKind(StrEnum):
 #: Default interaction kind when a log does not say (ratings, clicks, purchases ...).
 DEFAULT_INTERACTION_KIND = "interacted"
 
+#: Node properties that free-form source columns may not overwrite.
+RESERVED_PROPERTIES = frozenset({"id", "title"})
+
 #: Longest business id accepted. Long enough for URLs and hashes, short enough for an index key.
 MAX_ID_LENGTH = 512
 

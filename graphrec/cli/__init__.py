@@ -11,8 +11,10 @@ import sys
 
 import typer
 
-from graphrec.cli import db
+from graphrec.cli import db, ingest
 from graphrec.graph.errors import GraphError
+from graphrec.ingest import IngestError
+from graphrec.loaders import LoaderError
 
 app = typer.Typer(
     name="graphrec",
@@ -25,12 +27,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 db.register(app)
+ingest.register(app)
 
 
 def main() -> None:
     """Console entry point: user-facing errors become one line on stderr and exit status 1."""
     try:
         app()
-    except GraphError as exc:
+    except (GraphError, IngestError, LoaderError) as exc:
         typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
         sys.exit(1)

@@ -1,5 +1,4 @@
-// Upsert one INTERACTED edge per (user, item, kind); a repeated row updates it in place.
-// row: {user_id, item_id, kind, weight, rating, ts, split}
+// The naive form the benchmark compares against: one MERGE per relationship.
 UNWIND $rows AS row
 MATCH (u:User {id: row.user_id})
 MATCH (i:Item {id: row.item_id})

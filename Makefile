@@ -1,0 +1,39 @@
+# Two commands do all the set-up on a fresh machine (Python 3.11+, pip):
+#   make demo   - the main job
+#   make test   - the whole test suite (what CI runs)
+# Both create .venv and install graphrec into it on first use.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.graphrec-installed
+
+.PHONY: demo test lint format bench clean-venv
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/graphrec db start
+	$(BIN)/graphrec db cypher "RETURN 'graphrec is up' AS smoke, 6 * 7 AS answer"
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(STAMP)
+	$(BIN)/python bench/graph_io.py
+
+clean-venv:
+	rm -rf $(VENV)
