@@ -11,6 +11,11 @@ them per kind and sends each full buffer as one ``UNWIND $rows`` transaction.
   for concepts, ...); rows are de-duplicated on it within a batch, missing edges
   are created and existing ones refreshed. Ingesting the same files twice
   leaves the same counts. ``keep_duplicates`` turns this off for interactions.
+- **First load.** When the graph has no ``INTERACTED`` edge yet, every
+  interaction key is known to be new: interactions are de-duplicated in Python
+  over the whole run and written with a plain ``CREATE`` (the existence check
+  is most of the server's work). This assumes no other writer adds
+  interactions during that first load.
 - **Resumable.** Each batch commits on its own: an interrupted run keeps what
   it committed, and a re-run completes the rest without duplicates.
 - **Bad rows.** A parser's :class:`~graphrec.loaders.rows.Reject` is counted and
@@ -235,6 +240,8 @@ class Ingestor:
         # Per kind: key -> parameter map; a later row with the same key replaces an earlier one.
         self._buffers: dict[type, dict[Hashable, dict[str, Any]]] = {kind: {} for kind in _TARGETS}
         self._duplicate_rows: list[dict[str, Any]] = []
+        # First-load fast path: None until decided; then the keys written so far, or False.
+        self._fresh_keys: set[Hashable] | None | bool = None
 
     def add(self, row: Row) -> None:
         self.summary.rows_read += 1
@@ -268,6 +275,9 @@ class Ingestor:
         if not buffer:
             return
         target = _TARGETS[kind]
+        if kind is InteractionRow and self._first_load():
+            self._flush_fresh_interactions(buffer)
+            return
         rows = list(buffer.values())
         buffer.clear()
         counters = self.graph.write(target.create, rows=rows)
@@ -279,6 +289,26 @@ class Ingestor:
         count.created += created
         if self.on_rows is not None:
             self.on_rows(len(rows))
+
+    def _first_load(self) -> bool:
+        if self._fresh_keys is None:
+            self._fresh_keys = set() if not self.graph.read("ingest/any_interaction") else False
+        return self._fresh_keys is not False
+
+    def _flush_fresh_interactions(self, buffer: dict[Hashable, dict[str, Any]]) -> None:
+        assert isinstance(self._fresh_keys, set)
+        new = [row for key, row in buffer.items() if key not in self._fresh_keys]
+        seen_again = [row for key, row in buffer.items() if key in self._fresh_keys]
+        self._fresh_keys.update(buffer)
+        buffer.clear()
+        counters = self.graph.write("ingest/create_interactions", rows=new) if new else {}
+        if seen_again:  # a later log row for a key already written: last one wins
+            self.graph.write("ingest/update_interactions", rows=seen_again)
+        count = self.summary.count(_TARGETS[InteractionRow])
+        count.rows += len(new) + len(seen_again)
+        count.created += counters.get("relationships_created", 0)
+        if self.on_rows is not None:
+            self.on_rows(len(new) + len(seen_again))
 
     def _flush_duplicates(self) -> None:
         if not self._duplicate_rows:

@@ -123,6 +123,34 @@ def test_keep_duplicates_creates_one_edge_per_log_row(graph: GraphClient) -> Non
     assert graph_counts(graph)[1]["INTERACTED"] == 10
 
 
+@pytest.mark.parametrize("preexisting", [False, True], ids=["first-load", "graph-not-empty"])
+def test_repeated_key_across_batches_keeps_last_row(graph: GraphClient, preexisting: bool) -> None:
+    rows = [UserRow("u1"), UserRow("u2"), ItemRow("i1"), ItemRow("i2")]
+    if preexisting:
+        ingest(graph, [*rows, InteractionRow("u2", "i2")], progress=False)
+    log = [
+        InteractionRow("u1", "i1", rating=1.0, ts=1),
+        InteractionRow("u1", "i2", rating=2.0, ts=2),
+        InteractionRow("u2", "i1", rating=3.0, ts=3),
+        InteractionRow("u1", "i1", rating=5.0, ts=4),  # same key as the first, two batches later
+    ]
+    summary = ingest(graph, [*rows, *log], batch_size=1, progress=False)
+    got = graph.run(
+        "MATCH (u:User)-[r:INTERACTED]->(i:Item) RETURN u.id AS u, i.id AS i, r.rating AS rating "
+        "ORDER BY u, i"
+    )
+    want = [
+        {"u": "u1", "i": "i1", "rating": 5.0},
+        {"u": "u1", "i": "i2", "rating": 2.0},
+        {"u": "u2", "i": "i1", "rating": 3.0},
+    ]
+    if preexisting:
+        want.append({"u": "u2", "i": "i2", "rating": None})
+    assert got == want
+    assert summary.relationships["INTERACTED"].created == 3
+    assert summary.relationships["INTERACTED"].existing == 1
+
+
 def test_strict_writes_nothing_when_a_row_is_bad(graph: GraphClient) -> None:
     with pytest.raises(IngestError, match=r"3 bad rows, nothing written: .*ratings.csv:7"):
         ingest(

@@ -1,0 +1,4 @@
+// Whether the graph holds any INTERACTED edge yet (decides the first-load fast path).
+MATCH (:User)-[r:INTERACTED]->(:Item)
+RETURN 1 AS found
+LIMIT 1
