@@ -374,21 +374,6 @@ def ingest(
     return summary
 
 
-def read_interaction_pairs(graph: GraphClient, *, page_users: int = 1_000) -> tuple[list, list]:
-    """All ``(user id, item id)`` pairs of ``INTERACTED`` edges, read in pages of users."""
-    users: list[str] = []
-    items: list[str] = []
-    after = ""
-    while True:
-        page = graph.read("export/interactions_page", after=after, limit=page_users)
-        if not page:
-            return users, items
-        for row in page:
-            users.append(row["user_id"])
-            items.append(row["item_id"])
-        after = max(row["user_id"] for row in page)
-
-
 def derive_co_engagement(
     graph: GraphClient,
     *,
@@ -403,13 +388,14 @@ def derive_co_engagement(
     import numpy as np
 
     from graphrec.coengagement import co_engagement
+    from graphrec.export import export_interactions
 
-    user_ids, item_ids = read_interaction_pairs(graph)
+    table = export_interactions(graph)
     count = Count()
-    if not user_ids:
+    if len(table) == 0:
         return count
-    users, user_index = np.unique(np.asarray(user_ids, dtype=object), return_inverse=True)
-    items, item_index = np.unique(np.asarray(item_ids, dtype=object), return_inverse=True)
+    users, user_index = np.unique(table.user_ids, return_inverse=True)
+    items, item_index = np.unique(table.item_ids, return_inverse=True)
     links = co_engagement(
         user_index,
         item_index,

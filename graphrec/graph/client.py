@@ -116,6 +116,9 @@ class GraphClient:
     def __init__(self, driver: neo4j.Driver, target: ConnectionTarget) -> None:
         self.driver = driver
         self.target = target
+        #: Milliseconds the server reported for write statements (``result_available_after``
+        #: + ``result_consumed_after``), summed; benchmarks use it to split server from client time.
+        self.server_write_ms = 0
 
     @classmethod
     def open(cls, target: ConnectionTarget, *, verify: bool = True, **driver_config: Any) -> Self:
@@ -213,14 +216,18 @@ class GraphClient:
     ) -> dict[str, int]:
         """Run a write query in a managed (retried) transaction; return its counters."""
 
-        def work(tx: neo4j.ManagedTransaction) -> dict[str, int]:
-            return _counters(tx.run(query, dict(params or {})).consume())  # type: ignore[arg-type]
+        def work(tx: neo4j.ManagedTransaction) -> neo4j.ResultSummary:
+            return tx.run(query, dict(params or {})).consume()  # type: ignore[arg-type]
 
         try:
             with self.driver.session(database=self.target.database) as session:
-                return session.execute_write(work)
+                summary = session.execute_write(work)
         except (AuthError, ServiceUnavailable) as exc:
             raise translate_error(self.target, exc) from exc
+        self.server_write_ms += (summary.result_available_after or 0) + (
+            summary.result_consumed_after or 0
+        )
+        return _counters(summary)
 
     def run_write_rows(
         self, query: LiteralString | str, params: Mapping[str, Any] | None = None
