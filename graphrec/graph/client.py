@@ -154,13 +154,17 @@ class GraphClient:
             raise translate_error(self.target, exc) from exc
 
     # -- statements shipped in cypher/ ----------------------------------------------------
-    def read(self, name: str, **params: Any) -> list[dict[str, Any]]:
+    def read(self, name: str, /, **params: Any) -> list[dict[str, Any]]:
         """Run the read statement ``name`` and return its rows as dicts."""
         return self.run(cypher.load(name), params)
 
-    def write(self, name: str, **params: Any) -> dict[str, int]:
+    def write(self, name: str, /, **params: Any) -> dict[str, int]:
         """Run the write statement ``name`` in one managed transaction; return its counters."""
         return self.run_write(cypher.load(name), params)
+
+    def write_rows(self, name: str, /, **params: Any) -> list[dict[str, Any]]:
+        """Run the write statement ``name`` and return the rows it produces."""
+        return self.run_write_rows(cypher.load(name), params)
 
     def write_batches(
         self,
@@ -277,7 +281,7 @@ class AsyncGraphClient:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
-    async def read(self, name: str, **params: Any) -> list[dict[str, Any]]:
+    async def read(self, name: str, /, **params: Any) -> list[dict[str, Any]]:
         try:
             result = await self.driver.execute_query(
                 cypher.load(name),
@@ -289,7 +293,7 @@ class AsyncGraphClient:
             raise translate_error(self.target, exc) from exc
         return [record.data() for record in result.records]
 
-    async def write(self, name: str, **params: Any) -> dict[str, int]:
+    async def write(self, name: str, /, **params: Any) -> dict[str, int]:
         query = cypher.load(name)
 
         async def work(tx: neo4j.AsyncManagedTransaction) -> dict[str, int]:

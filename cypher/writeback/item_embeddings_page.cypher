@@ -1,0 +1,5 @@
+// One page of Item embeddings for a property, in id order. params: prop, after, limit
+MATCH (n:Item)
+WHERE n.id > $after AND n[$prop] IS NOT NULL
+WITH n ORDER BY n.id LIMIT $limit
+RETURN collect(n.id) AS ids, collect(n[$prop]) AS vectors

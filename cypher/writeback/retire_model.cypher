@@ -1,0 +1,3 @@
+// Mark a model version whose embeddings were removed.
+MATCH (m:Model {id: $id})
+SET m.active = false, m.retired = true
