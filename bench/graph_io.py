@@ -1,9 +1,15 @@
-"""Benchmark: batched ingest (relationships/s) and export (rows/s) over Bolt.
+"""Benchmark: batched ingest (relationships/s) and export (rows/s) over Bolt, graphrec vs naive.
 
-Runs against a fresh embedded ArcadeDB server in a temporary directory on free
-ports (or, with ``--uri``, any Bolt server: the benchmark then writes into the
-configured database, so point it at a scratch one). Writes JSON and markdown to
-``bench/out/``.
+On a fresh embedded ArcadeDB server (temporary directory, free ports), with the
+same 100k random user-item relationships:
+
+- **ingest, naive**: one ``UNWIND $rows ... MERGE`` per batch (``bench/cypher/``);
+- **ingest, graphrec**: :func:`graphrec.ingest.ingest` (first load, then a re-run);
+- **export, naive**: one query, one record per relationship;
+- **export, graphrec**: :func:`graphrec.export.export_interactions` (pages of users,
+  one record per user with parallel lists).
+
+Writes JSON and markdown to ``bench/out/``.
 
     python bench/graph_io.py --relationships 100000
 """
@@ -12,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import random
 import tempfile
@@ -20,132 +27,110 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tqdm import tqdm
-
-from graphrec.graph.client import ConnectionTarget, GraphClient
+from graphrec.export import export_interactions
+from graphrec.graph.client import GraphClient
 from graphrec.graph.embedded import EmbeddedServer, free_port
+from graphrec.ingest import ingest
+from graphrec.loaders.rows import InteractionRow, ItemRow, UserRow
 
-OUT = Path(__file__).parent / "out"
+HERE = Path(__file__).parent
+OUT = HERE / "out"
 
 
-def make_rows(n_rels: int, n_users: int, n_items: int, seed: int) -> tuple[list, list, list]:
+def bench_cypher(name: str) -> str:
+    text = (HERE / "cypher" / f"{name}.cypher").read_text()
+    return "\n".join(line for line in text.splitlines() if not line.startswith("//"))
+
+
+def make_rows(n_rels: int, n_users: int, n_items: int, seed: int) -> list:
     rng = random.Random(seed)
-    users = [{"id": f"u{i}", "properties": {}} for i in range(n_users)]
-    items = [{"id": f"i{i}", "title": f"item {i}", "properties": {}} for i in range(n_items)]
     pairs: set[tuple[int, int]] = set()
     while len(pairs) < n_rels:
         pairs.add((rng.randrange(n_users), rng.randrange(n_items)))
-    rels = [
-        {
-            "user_id": f"u{u}",
-            "item_id": f"i{i}",
-            "kind": "rating",
-            "weight": 1.0,
-            "rating": float(rng.randint(1, 5)),
-            "ts": 1_600_000_000 + rng.randrange(10**7),
-            "split": None,
-        }
-        for u, i in sorted(pairs)
+    rows: list = [UserRow(f"u{i}") for i in range(n_users)] + [
+        ItemRow(f"i{i}", f"item {i}") for i in range(n_items)
     ]
-    return users, items, rels
+    log = [
+        InteractionRow(
+            f"u{u}",
+            f"i{i}",
+            "rating",
+            1.0,
+            float(rng.randint(1, 5)),
+            1_600_000_000 + rng.randrange(10**7),
+        )
+        for u, i in pairs
+    ]
+    rng.shuffle(log)
+    return rows + log
 
 
-def timed_write(graph: GraphClient, name: str, rows: list, batch_size: int, label: str) -> float:
-    start = time.perf_counter()
-    with tqdm(total=len(rows), desc=label, unit="row", leave=False) as bar:
-        graph.write_batches(name, rows, batch_size=batch_size, on_batch=bar.update)
-    return time.perf_counter() - start
+def run(server: EmbeddedServer, rows: list, batch_size: int) -> dict:
+    n_rels = sum(isinstance(r, InteractionRow) for r in rows)
+    results: dict = {}
 
+    server.create_database("naive")
+    with GraphClient.open(replace(server.target(), database="naive")) as graph:
+        nodes = [r for r in rows if not isinstance(r, InteractionRow)]
+        ingest(graph, nodes, batch_size=batch_size, progress=False)
+        log = [
+            {
+                "user_id": r.user_id,
+                "item_id": r.item_id,
+                "kind": r.kind,
+                "weight": r.weight,
+                "rating": r.rating,
+                "ts": r.ts,
+                "split": r.split,
+            }
+            for r in rows
+            if isinstance(r, InteractionRow)
+        ]
+        query = bench_cypher("naive_merge_interactions")
+        start = time.perf_counter()
+        for k in range(0, len(log), batch_size):
+            graph.run_write(query, {"rows": log[k : k + batch_size]})
+        results["ingest_naive"] = round(n_rels / (time.perf_counter() - start))
 
-def run(target: ConnectionTarget, server: EmbeddedServer | None, args: argparse.Namespace) -> dict:
-    users, items, rels = make_rows(args.relationships, args.users, args.items, args.seed)
-    results: dict = {"ingest": [], "export": []}
-    for batch_size in args.batch_sizes:
-        db = f"bench{batch_size}"
-        if server is not None:
-            server.create_database(db)
-            run_target = replace(target, database=db)
-        else:
-            run_target = target
-        with GraphClient.open(run_target) as graph:
-            graph.apply_schema()
-            t_nodes = timed_write(graph, "ingest/merge_users", users, batch_size, "users")
-            t_nodes += timed_write(graph, "ingest/merge_items", items, batch_size, "items")
-            t_rels = timed_write(graph, "ingest/merge_interactions", rels, batch_size, "rels")
-            t_rerun = timed_write(
-                graph, "ingest/merge_interactions", rels, batch_size, "rels again"
-            )
-            count = graph.run("MATCH ()-[r:INTERACTED]->() RETURN count(r) AS n")[0]["n"]
-            assert count == len(rels), f"expected {len(rels)} relationships, found {count}"
-            results["ingest"].append(
-                {
-                    "batch_size": batch_size,
-                    "nodes_per_s": round((len(users) + len(items)) / t_nodes),
-                    "relationships_per_s": round(len(rels) / t_rels),
-                    "rerun_relationships_per_s": round(len(rels) / t_rerun),
-                    "seconds": round(t_rels, 2),
-                }
-            )
-            if batch_size == args.batch_sizes[-1]:
-                results["export"] = export_bench(graph, len(rels), args.page_users)
-        if server is not None:
-            server.drop_database(db)
+        start = time.perf_counter()
+        exported = graph.run(bench_cypher("naive_export"))
+        results["export_naive"] = round(len(exported) / (time.perf_counter() - start))
+        assert len(exported) == n_rels
+    server.drop_database("naive")
+
+    server.create_database("graphrec")
+    with GraphClient.open(replace(server.target(), database="graphrec")) as graph:
+        first = ingest(graph, rows, batch_size=batch_size, progress=False)
+        results["ingest_graphrec_first"] = round(n_rels / first.seconds)
+        again = ingest(graph, rows, batch_size=batch_size, progress=False)
+        results["ingest_graphrec_rerun"] = round(n_rels / again.seconds)
+        assert again.relationships_created == 0
+
+        start = time.perf_counter()
+        table = export_interactions(graph)
+        results["export_graphrec"] = round(len(table) / (time.perf_counter() - start))
+        assert len(table) == n_rels
+    server.drop_database("graphrec")
     return results
 
 
-def export_bench(graph: GraphClient, expected: int, page_users: int) -> list[dict]:
-    out = []
-    start = time.perf_counter()
-    rows = graph.read("export/interactions_all")
-    elapsed = time.perf_counter() - start
-    assert len(rows) == expected
-    out.append(
-        {
-            "method": "one query, all rows",
-            "rows": len(rows),
-            "rows_per_s": round(len(rows) / elapsed),
-        }
+def to_markdown(meta: dict, r: dict) -> str:
+    return "\n".join(
+        [
+            f"### graph_io ({meta['date']}, {meta['machine']}, {meta['server']})",
+            "",
+            f"`{meta['command']}`: {meta['relationships']:,} relationships, batch size {meta['batch_size']:,}.",
+            "",
+            "| what | naive | graphrec | ratio |",
+            "|---|---:|---:|---:|",
+            f"| ingest, relationships/s (first load) | {r['ingest_naive']:,} | {r['ingest_graphrec_first']:,} | "
+            f"{r['ingest_graphrec_first'] / r['ingest_naive']:.1f}x |",
+            f"| ingest, relationships/s (re-run, nothing new) | — | {r['ingest_graphrec_rerun']:,} | |",
+            f"| export, rows/s | {r['export_naive']:,} | {r['export_graphrec']:,} | "
+            f"{r['export_graphrec'] / r['export_naive']:.1f}x |",
+            "",
+        ]
     )
-
-    start = time.perf_counter()
-    total, after = 0, ""
-    while True:
-        page = graph.read("export/interactions_page", after=after, limit=page_users)
-        if not page:
-            break
-        total += len(page)
-        after = max(row["user_id"] for row in page)
-    elapsed = time.perf_counter() - start
-    assert total == expected
-    out.append(
-        {
-            "method": f"paged by user id ({page_users} users/page)",
-            "rows": total,
-            "rows_per_s": round(total / elapsed),
-        }
-    )
-    return out
-
-
-def to_markdown(meta: dict, results: dict) -> str:
-    lines = [
-        f"### graph_io ({meta['date']}, {meta['machine']}, {meta['server']})",
-        "",
-        f"`{meta['command']}`: {meta['relationships']:,} relationships between "
-        f"{meta['users']:,} users and {meta['items']:,} items.",
-        "",
-        "| batch size | nodes/s | relationships/s (MERGE, new) | relationships/s (re-run, no change) |",
-        "|---:|---:|---:|---:|",
-    ]
-    for row in results["ingest"]:
-        lines.append(
-            f"| {row['batch_size']:,} | {row['nodes_per_s']:,} | {row['relationships_per_s']:,} | "
-            f"{row['rerun_relationships_per_s']:,} |"
-        )
-    lines += ["", "| export | rows | rows/s |", "|---|---:|---:|"]
-    for row in results["export"]:
-        lines.append(f"| {row['method']} | {row['rows']:,} | {row['rows_per_s']:,} |")
-    return "\n".join(lines) + "\n"
 
 
 def main() -> None:
@@ -155,47 +140,28 @@ def main() -> None:
     parser.add_argument("--relationships", type=int, default=100_000)
     parser.add_argument("--users", type=int, default=2_000)
     parser.add_argument("--items", type=int, default=5_000)
-    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1_000, 5_000, 20_000])
-    parser.add_argument("--page-users", type=int, default=500)
+    parser.add_argument("--batch-size", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--uri", help="a Bolt server to use instead of a fresh embedded one")
-    parser.add_argument("--user", default="neo4j")
-    parser.add_argument("--password", default="")
-    parser.add_argument("--database", default="neo4j")
     args = parser.parse_args()
 
+    rows = make_rows(args.relationships, args.users, args.items, args.seed)
     with tempfile.TemporaryDirectory() as tmp:
-        server = None
-        if args.uri:
-            target = ConnectionTarget(args.uri, args.user, args.password, args.database)
-            args.batch_sizes = args.batch_sizes[-1:]  # one database only: no per-size isolation
-        else:
-            server = EmbeddedServer(
-                Path(tmp), bolt_port=free_port(), http_port=free_port(), heap="4g"
-            )
-            server.start()
-            target = server.target()
+        server = EmbeddedServer(Path(tmp), bolt_port=free_port(), http_port=free_port(), heap="4g")
+        server.start()
         try:
-            with GraphClient.open(target) as graph:
+            with GraphClient.open(server.target()) as graph:
                 agent = graph.driver.get_server_info().agent
-            results = run(target, server, args)
+            results = run(server, rows, args.batch_size)
         finally:
-            if server is not None:
-                server.stop()
-
+            server.stop()
     meta = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d"),
-        "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores",
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "server": agent,
-        "command": "python bench/graph_io.py "
-        + " ".join(
-            f"--{k.replace('_', '-')} {' '.join(map(str, v)) if isinstance(v, list) else v}"
-            for k, v in vars(args).items()
-            if v is not None and k not in ("password",)
-        ),
+        "command": f"python bench/graph_io.py --relationships {args.relationships} --users {args.users} "
+        f"--items {args.items} --batch-size {args.batch_size}",
         "relationships": args.relationships,
-        "users": args.users,
-        "items": args.items,
+        "batch_size": args.batch_size,
     }
     OUT.mkdir(exist_ok=True)
     (OUT / "graph_io.json").write_text(json.dumps({"meta": meta, "results": results}, indent=2))

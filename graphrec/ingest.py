@@ -11,11 +11,13 @@ them per kind and sends each full buffer as one ``UNWIND $rows`` transaction.
   for concepts, ...); rows are de-duplicated on it within a batch, missing edges
   are created and existing ones refreshed. Ingesting the same files twice
   leaves the same counts. ``keep_duplicates`` turns this off for interactions.
-- **First load.** When the graph has no ``INTERACTED`` edge yet, every
-  interaction key is known to be new: interactions are de-duplicated in Python
-  over the whole run and written with a plain ``CREATE`` (the existence check
-  is most of the server's work). This assumes no other writer adds
-  interactions during that first load.
+- **Interactions** are compared with the graph in Python rather than checked
+  edge by edge on the server (which was most of its work): on a first load (no
+  ``INTERACTED`` edge yet) every key is new except those this run already
+  wrote; otherwise each batch reads its users' existing edges in one query.
+  New keys get a plain ``CREATE``, changed ones an update, unchanged ones
+  nothing. Like any bulk loader, this assumes no other writer adds the same
+  interactions while the ingest runs.
 - **Resumable.** Each batch commits on its own: an interrupted run keeps what
   it committed, and a re-run completes the rest without duplicates.
 - **Bad rows.** A parser's :class:`~graphrec.loaders.rows.Reject` is counted and
@@ -110,10 +112,10 @@ _TARGETS: dict[type, _Target] = {
         lambda r: {"id": r.id, "kind": r.kind, "name": r.name},
         lambda r: r.id,
     ),
-    InteractionRow: _Target(
+    InteractionRow: _Target(  # written by Ingestor._flush_interactions, see there
         RelType.INTERACTED,
         False,
-        "ingest/create_missing_interactions",
+        "ingest/create_interactions",
         _interaction,
         lambda r: (r.user_id, r.item_id, r.kind),
         update="ingest/update_interactions",
@@ -275,8 +277,8 @@ class Ingestor:
         if not buffer:
             return
         target = _TARGETS[kind]
-        if kind is InteractionRow and self._first_load():
-            self._flush_fresh_interactions(buffer)
+        if kind is InteractionRow:
+            self._flush_interactions(buffer)
             return
         rows = list(buffer.values())
         buffer.clear()
@@ -290,25 +292,52 @@ class Ingestor:
         if self.on_rows is not None:
             self.on_rows(len(rows))
 
+    def _flush_interactions(self, buffer: dict[Hashable, dict[str, Any]]) -> None:
+        """Create the new ``(user, item, kind)`` keys, refresh changed ones, skip the rest.
+
+        What exists is known without asking on a first load (the keys this run
+        wrote), and otherwise read for the batch's users in one query; comparing
+        in Python avoids an existence check per row on the server.
+        """
+        batch = dict(buffer)
+        buffer.clear()
+        if self._first_load():
+            assert isinstance(self._fresh_keys, set)
+            # Keys written earlier in this run: refresh them (a later log row wins).
+            existing: dict[Hashable, tuple | None] = dict.fromkeys(
+                self._fresh_keys.intersection(batch)
+            )
+            self._fresh_keys.update(batch)
+        else:
+            existing = self._existing_interactions({row["user_id"] for row in batch.values()})
+        new, changed = [], []
+        for key, row in batch.items():
+            if key not in existing:
+                new.append(row)
+            elif existing[key] != (row["weight"], row["rating"], row["ts"], row["split"]):
+                changed.append(row)
+        target = _TARGETS[InteractionRow]
+        counters = self.graph.write(target.create, rows=new) if new else {}
+        if changed:
+            self.graph.write(target.update, rows=changed)
+        count = self.summary.count(target)
+        count.rows += len(batch)
+        count.created += counters.get("relationships_created", 0)
+        if self.on_rows is not None:
+            self.on_rows(len(batch))
+
     def _first_load(self) -> bool:
         if self._fresh_keys is None:
             self._fresh_keys = set() if not self.graph.read("ingest/any_interaction") else False
         return self._fresh_keys is not False
 
-    def _flush_fresh_interactions(self, buffer: dict[Hashable, dict[str, Any]]) -> None:
-        assert isinstance(self._fresh_keys, set)
-        new = [row for key, row in buffer.items() if key not in self._fresh_keys]
-        seen_again = [row for key, row in buffer.items() if key in self._fresh_keys]
-        self._fresh_keys.update(buffer)
-        buffer.clear()
-        counters = self.graph.write("ingest/create_interactions", rows=new) if new else {}
-        if seen_again:  # a later log row for a key already written: last one wins
-            self.graph.write("ingest/update_interactions", rows=seen_again)
-        count = self.summary.count(_TARGETS[InteractionRow])
-        count.rows += len(new) + len(seen_again)
-        count.created += counters.get("relationships_created", 0)
-        if self.on_rows is not None:
-            self.on_rows(len(new) + len(seen_again))
+    def _existing_interactions(self, user_ids: set[str]) -> dict[Hashable, tuple | None]:
+        existing: dict[Hashable, tuple | None] = {}
+        for row in self.graph.read("ingest/existing_interactions", ids=sorted(user_ids)):
+            user = row["user_id"]
+            for item, kind, weight, rating, ts, split in row["edges"]:
+                existing[(user, item, kind)] = (weight, rating, ts, split)
+        return existing
 
     def _flush_duplicates(self) -> None:
         if not self._duplicate_rows:

@@ -1,4 +1,6 @@
-// --keep-duplicates: every log row becomes its own INTERACTED edge.
+// Create one INTERACTED edge per row. Used for rows known to be new (ingest compared them
+// with the graph, or the graph had no interactions yet) and for --keep-duplicates.
+// row: {user_id, item_id, kind, weight, rating, ts, split}
 UNWIND $rows AS row
 MATCH (u:User {id: row.user_id})
 MATCH (i:Item {id: row.item_id})
