@@ -45,6 +45,18 @@ class Settings(BaseSettings):
     )
     embedded_start_timeout: float = Field(default=90.0, gt=0)
 
+    api_host: str = Field(default="127.0.0.1", description="Address `graphrec serve` binds.")
+    api_port: int = Field(default=8000, ge=1, le=65535)
+    api_key: SecretStr | None = Field(
+        default=None,
+        description="Key required in the X-API-Key header by write and admin endpoints. "
+        "The service refuses to start with writes enabled and no key, unless --dev.",
+    )
+    api_lock_reads: bool = Field(
+        default=False, description="Require the API key on read endpoints too."
+    )
+    api_max_body_bytes: int = Field(default=1_000_000, gt=0, description="Largest request body accepted.")
+
     @field_validator("neo4j_uri")
     @classmethod
     def _check_uri(cls, value: str | None) -> str | None:
