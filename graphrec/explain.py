@@ -261,3 +261,26 @@ def explain(
             return chosen
     chosen += [p for p in ranked if p not in chosen][: max_paths - len(chosen)]
     return chosen
+
+
+def model_vectors(graph: GraphClient, model: str | None = None) -> tuple[str, VectorLookup]:
+    """A :data:`VectorLookup` over the active version of ``model`` (default: the newest active model).
+
+    Returns the model's ``"<name>@<version>"`` and the lookup. Raises ``LookupError``
+    when no model has been written back yet.
+    """
+    from graphrec.writeback import list_models, read_embeddings
+
+    active = [r for r in list_models(graph, model) if r.active]
+    if not active:
+        wanted = f"model {model!r}" if model else "any model"
+        raise LookupError(f"no active {wanted} in the graph: train one first (graphrec train)")
+    record = max(active, key=lambda r: r.trained_at)
+    table: dict[tuple[str, str], np.ndarray] = {}
+    for label in record.labels:
+        if label in (NodeLabel.USER, NodeLabel.ITEM):
+            embeddings = read_embeddings(graph, record, label)
+            table.update(
+                ((label, i), v) for i, v in zip(embeddings.ids, embeddings.vectors, strict=True)
+            )
+    return record.id, lambda label, node_id: table.get((str(label), node_id))

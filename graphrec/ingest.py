@@ -12,12 +12,13 @@ them per kind and sends each full buffer as one ``UNWIND $rows`` transaction.
   are created and existing ones refreshed. Ingesting the same files twice
   leaves the same counts. ``keep_duplicates`` turns this off for interactions.
 - **Interactions** are compared with the graph in Python rather than checked
-  edge by edge on the server (which was most of its work): on a first load (no
-  ``INTERACTED`` edge yet) every key is new except those this run already
-  wrote; otherwise each batch reads its users' existing edges in one query.
-  New keys get a plain ``CREATE``, changed ones an update, unchanged ones
-  nothing. Like any bulk loader, this assumes no other writer adds the same
-  interactions while the ingest runs.
+  edge by edge on the server (which was most of its work): the first time a
+  user appears, their existing edges are read in one query (nothing is read
+  on a first load, when the graph has no interactions), and this run's writes
+  keep that picture current. New keys get a plain ``CREATE``, changed ones an
+  update, unchanged ones nothing. Memory grows with the interactions of the
+  users seen (about 200 bytes each). Like any bulk loader, this assumes no
+  other writer adds the same interactions while the ingest runs.
 - **Resumable.** Each batch commits on its own: an interrupted run keeps what
   it committed, and a re-run completes the rest without duplicates.
 - **Bad rows.** A parser's :class:`~graphrec.loaders.rows.Reject` is counted and
@@ -242,8 +243,9 @@ class Ingestor:
         # Per kind: key -> parameter map; a later row with the same key replaces an earlier one.
         self._buffers: dict[type, dict[Hashable, dict[str, Any]]] = {kind: {} for kind in _TARGETS}
         self._duplicate_rows: list[dict[str, Any]] = []
-        # First-load fast path: None until decided; then the keys written so far, or False.
-        self._fresh_keys: set[Hashable] | None | bool = None
+        # user id -> {(item id, kind): (weight, rating, ts, split)} for every user seen so far.
+        self._known: dict[str, dict[tuple[str, str], tuple]] = {}
+        self._graph_has_interactions: bool | None = None
 
     def add(self, row: Row) -> None:
         self.summary.rows_read += 1
@@ -293,29 +295,19 @@ class Ingestor:
             self.on_rows(len(rows))
 
     def _flush_interactions(self, buffer: dict[Hashable, dict[str, Any]]) -> None:
-        """Create the new ``(user, item, kind)`` keys, refresh changed ones, skip the rest.
-
-        What exists is known without asking on a first load (the keys this run
-        wrote), and otherwise read for the batch's users in one query; comparing
-        in Python avoids an existence check per row on the server.
-        """
+        """Create the new ``(user, item, kind)`` keys, refresh changed ones, skip the rest."""
         batch = dict(buffer)
         buffer.clear()
-        if self._first_load():
-            assert isinstance(self._fresh_keys, set)
-            # Keys written earlier in this run: refresh them (a later log row wins).
-            existing: dict[Hashable, tuple | None] = dict.fromkeys(
-                self._fresh_keys.intersection(batch)
-            )
-            self._fresh_keys.update(batch)
-        else:
-            existing = self._existing_interactions({row["user_id"] for row in batch.values()})
+        known = self._known_edges({row["user_id"] for row in batch.values()})
         new, changed = [], []
-        for key, row in batch.items():
-            if key not in existing:
+        for (user, item, kind), row in batch.items():
+            values = (row["weight"], row["rating"], row["ts"], row["split"])
+            edges = known[user]
+            if (item, kind) not in edges:
                 new.append(row)
-            elif existing[key] != (row["weight"], row["rating"], row["ts"], row["split"]):
+            elif edges[item, kind] != values:
                 changed.append(row)
+            edges[item, kind] = values
         target = _TARGETS[InteractionRow]
         counters = self.graph.write(target.create, rows=new) if new else {}
         if changed:
@@ -326,18 +318,27 @@ class Ingestor:
         if self.on_rows is not None:
             self.on_rows(len(batch))
 
-    def _first_load(self) -> bool:
-        if self._fresh_keys is None:
-            self._fresh_keys = set() if not self.graph.read("ingest/any_interaction") else False
-        return self._fresh_keys is not False
+    def _known_edges(self, user_ids: set[str]) -> dict[str, dict[tuple[str, str], tuple]]:
+        """The ``INTERACTED`` edges of ``user_ids``, per user, read from the graph once per run.
 
-    def _existing_interactions(self, user_ids: set[str]) -> dict[Hashable, tuple | None]:
-        existing: dict[Hashable, tuple | None] = {}
-        for row in self.graph.read("ingest/existing_interactions", ids=sorted(user_ids)):
-            user = row["user_id"]
-            for item, kind, weight, rating, ts, split in row["edges"]:
-                existing[(user, item, kind)] = (weight, rating, ts, split)
-        return existing
+        Each user's edges are read the first time the user appears in a batch
+        and then kept up to date with what this run writes, so a log in any
+        order costs one read per edge. When the graph has no interactions at
+        all (a first load), nothing needs reading.
+        """
+        missing = sorted(u for u in user_ids if u not in self._known)
+        if missing:
+            if self._graph_has_interactions is None:
+                self._graph_has_interactions = bool(self.graph.read("ingest/any_interaction"))
+            for user in missing:
+                self._known[user] = {}
+            if self._graph_has_interactions:
+                for chunk in batched(missing, 2_000):
+                    for row in self.graph.read("ingest/existing_interactions", ids=chunk):
+                        edges = self._known[row["user_id"]]
+                        for item, kind, weight, rating, ts, split in row["edges"]:
+                            edges[item, kind] = (weight, rating, ts, split)
+        return self._known
 
     def _flush_duplicates(self) -> None:
         if not self._duplicate_rows:

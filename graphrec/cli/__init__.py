@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from graphrec.cli import db, ingest
+from graphrec.cli import db, explain, ingest
 from graphrec.graph.errors import GraphError
 from graphrec.ingest import IngestError
 from graphrec.loaders import LoaderError
@@ -28,6 +28,7 @@ app = typer.Typer(
 )
 db.register(app)
 ingest.register(app)
+explain.register(app)
 
 
 def main() -> None:
