@@ -155,8 +155,22 @@ class GraphClient:
 
     # -- statements shipped in cypher/ ----------------------------------------------------
     def read(self, name: str, /, **params: Any) -> list[dict[str, Any]]:
-        """Run the read statement ``name`` and return its rows as dicts."""
-        return self.run(cypher.load(name), params)
+        """Run the read statement ``name`` and return its rows as dicts.
+
+        Values come back as the driver decodes them: graphrec's statements
+        return plain values and lists, never nodes, so no per-value conversion
+        is needed (``Record.data()`` costs more than the query on large lists).
+        """
+        try:
+            result = self.driver.execute_query(
+                cypher.load(name),
+                params,
+                database_=self.target.database,
+                routing_=RoutingControl.READ,
+            )
+        except (AuthError, ServiceUnavailable) as exc:
+            raise translate_error(self.target, exc) from exc
+        return [dict(record.items()) for record in result.records]
 
     def write(self, name: str, /, **params: Any) -> dict[str, int]:
         """Run the write statement ``name`` in one managed transaction; return its counters."""
