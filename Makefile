@@ -1,5 +1,5 @@
 # Two commands do all the set-up on a fresh machine (Python 3.11+, pip):
-#   make demo   - the main job
+#   make demo   - the main job (DEMO_ARGS="--dataset ../shared/data/ml-latest-small" for MovieLens)
 #   make test   - the whole test suite (what CI runs)
 # Both create .venv and install graphrec into it on first use.
 
@@ -17,8 +17,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/graphrec db start
-	$(BIN)/graphrec db cypher "RETURN 'graphrec is up' AS smoke, 6 * 7 AS answer"
+	$(BIN)/graphrec demo $(DEMO_ARGS)
 
 test: $(STAMP)
 	$(BIN)/ruff check .

@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from graphrec.cli import db, explain, ingest
+from graphrec.cli import db, demo, explain, ingest
 from graphrec.graph.errors import GraphError
 from graphrec.ingest import IngestError
 from graphrec.loaders import LoaderError
@@ -29,6 +29,7 @@ app = typer.Typer(
 db.register(app)
 ingest.register(app)
 explain.register(app)
+demo.register(app)
 
 
 def main() -> None:
