@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from graphrec.graph.client import GraphClient
+from graphrec.graph.client import GraphClient, QuietList
 from graphrec.schema import NodeLabel, check_property_name
 
 _MODEL_NAME = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
@@ -111,7 +111,7 @@ def active_model(graph: GraphClient, name: str) -> ModelRecord | None:
 def _rows(embeddings: Embeddings, prop: str) -> Iterator[dict[str, Any]]:
     vectors = embeddings.vectors.astype(np.float64).tolist()  # Bolt floats are 64-bit
     for business_id, vector in zip(embeddings.ids, vectors, strict=True):
-        yield {"id": business_id, "props": {prop: vector}}
+        yield {"id": business_id, "props": {prop: QuietList(vector)}}
 
 
 def write_embeddings(

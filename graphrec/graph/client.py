@@ -24,6 +24,21 @@ from graphrec.graph.errors import GraphAuthError, GraphError, GraphUnavailableEr
 DEFAULT_BATCH_SIZE = 5_000
 
 
+class QuietList(list):
+    """A list parameter with a short ``repr``.
+
+    The driver formats ``repr()`` of every parameter for a debug log line on
+    each query, even with debug logging off (``Bolt5x0.run`` in neo4j 6.4).
+    For embedding vectors that string costs more than packing and sending them
+    (bench/RESULTS.md, write-back). The value is packed as an ordinary list.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"<list of {len(self)}>"
+
+
 @dataclass(frozen=True)
 class ConnectionTarget:
     """Where the graph is and how to log in. The password never appears in ``repr``."""
