@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from graphrec.cli import db, demo, explain, ingest
+from graphrec.cli import db, demo, explain, ingest, recommend, serve
 from graphrec.graph.errors import GraphError
 from graphrec.ingest import IngestError
 from graphrec.loaders import LoaderError
@@ -29,6 +29,8 @@ app = typer.Typer(
 db.register(app)
 ingest.register(app)
 explain.register(app)
+recommend.register(app)
+serve.register(app)
 demo.register(app)
 
 

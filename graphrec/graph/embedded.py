@@ -76,8 +76,13 @@ def _pid_alive(pid: int) -> bool:
 
 
 def port_free(port: int, host: str = HOST) -> bool:
-    """True when nothing listens on ``host:port`` and we could bind it."""
+    """True when nothing listens on ``host:port`` and we could bind it.
+
+    ``SO_REUSEADDR`` as the server itself uses it: a port whose old connections
+    linger in TIME_WAIT after a stop counts as free; one with a listener does not.
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:

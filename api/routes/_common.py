@@ -1,0 +1,45 @@
+"""Helpers the routers share: id parsing, error documentation, ranking to response."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import HTTPException, status
+
+from graphrec.recommend import Ranking
+from graphrec.schema import InvalidIdError, normalize_id
+
+from ..schemas import ErrorOut, ModelRef, ScoredItemOut
+
+
+def parse_id(value: str, field: str) -> str:
+    """A path segment as a business id, or 422."""
+    try:
+        return normalize_id(value, field=field)
+    except InvalidIdError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for error codes, all shaped like :class:`ErrorOut`."""
+    text = {
+        401: "Missing API key.",
+        403: "Invalid API key, or the endpoint is disabled.",
+        404: "Unknown user, item, concept or model.",
+        409: "Conflict with the current state.",
+        413: "Request body too large.",
+        422: "Invalid parameters or body.",
+        503: "The graph is unreachable.",
+    }
+    return {code: {"model": ErrorOut, "description": text[code]} for code in codes}
+
+
+def model_ref(ranking: Ranking) -> ModelRef:
+    return ModelRef(name=ranking.model, version=ranking.version)
+
+
+def scored_items(ranking: Ranking) -> list[ScoredItemOut]:
+    return [
+        ScoredItemOut(item_id=i.item_id, title=i.title, score=i.score, rank=i.rank)
+        for i in ranking.items
+    ]

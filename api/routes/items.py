@@ -1,0 +1,119 @@
+"""``GET /items/{item_id}/similar`` and ``POST /items``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, status
+
+from graphrec.recommend import MAX_K, Ranking, ScoredItem, Source, similar_items
+from graphrec.schema import MAX_ID_LENGTH
+from graphrec.serving import vector_index_name
+
+from ..deps import IndexDep, ReadAccess, StateDep, WriteAccess
+from ..schemas import ColdStartOut, ItemCreate, ItemCreated, ModelRef, SimilarItemsOut
+from ..state import Index, ServiceState
+from ..writes import read_once
+from ._common import errors, model_ref, parse_id, scored_items
+
+log = logging.getLogger("graphrec.api")
+
+router = APIRouter(prefix="/items", tags=["items"])
+
+
+@router.get(
+    "/{item_id}/similar",
+    response_model=SimilarItemsOut,
+    responses=errors(401, 403, 404, 422),
+    summary="Items similar to an item",
+    dependencies=[ReadAccess],
+)
+async def similar(
+    state: StateDep,
+    index: IndexDep,
+    item_id: Annotated[str, Path(min_length=1, max_length=MAX_ID_LENGTH, examples=["1"])],
+    k: Annotated[int, Query(ge=1, le=MAX_K, description="How many items.")] = 10,
+    model: Annotated[
+        str | None,
+        Query(max_length=64, description="Model name (default: the service's default model)."),
+    ] = None,
+) -> SimilarItemsOut:
+    """The items closest to this one by cosine similarity of the model's item embeddings.
+
+    Served from the in-memory index; where the graph server has a native vector
+    index (Neo4j 5.13+), from that index, falling back to memory when the graph
+    cannot answer.
+    """
+    item_id = parse_id(item_id, "item_id")
+    ranking = similar_items(index.snapshot, item_id, k=k, model=model)
+    if state.vector_index:
+        ranking = await _from_vector_index(state, index, item_id, ranking, k)
+    return SimilarItemsOut(item_id=item_id, model=model_ref(ranking), items=scored_items(ranking))
+
+
+async def _from_vector_index(
+    state: ServiceState, index: Index, item_id: str, in_memory: Ranking, k: int
+) -> Ranking:
+    """The same query through Neo4j's vector index (its score is (1 + cos) / 2: mapped back)."""
+    vectors = index.snapshot.model(in_memory.model)
+    record = index.records[vectors.name]
+    query = vectors.item_vectors[index.snapshot.catalog.position(item_id)]
+    try:
+        rows = await read_once(
+            state.graph,
+            "recommend/similar_items_vector_index",
+            state.options.graph_timeout,
+            index=vector_index_name(record),
+            vector=query.astype(float).tolist(),
+            id=item_id,
+            k=k,
+        )
+    except Exception as exc:  # any graph failure: the in-memory answer stands
+        log.warning("vector index query failed, answering from memory: %s", exc)
+        return in_memory
+    items = [
+        ScoredItem(row["id"], row["title"], 2.0 * float(row["score"]) - 1.0, rank)
+        for rank, row in enumerate(rows, 1)
+    ]
+    return Ranking(in_memory.model, in_memory.version, Source.MODEL, items)
+
+
+@router.post(
+    "",
+    response_model=ItemCreated,
+    status_code=status.HTTP_201_CREATED,
+    responses=errors(401, 403, 409, 413, 422, 503),
+    summary="Add an item (cold start)",
+    dependencies=[WriteAccess],
+)
+async def create_item(state: StateDep, body: ItemCreate) -> ItemCreated:
+    """Create an item with its concepts and `HAS_CONCEPT` edges.
+
+    Each loaded model gets a cold-start embedding for it, the mean of its
+    concepts' centroids over trained items; it is written to the graph under
+    the model version's embedding property, and the item can be recommended and
+    found as similar at once. Unknown concepts are created. 409 if the id exists.
+    """
+    concepts = {}
+    for link in body.concepts:  # one edge per concept: the last mention wins
+        concepts[link.id] = {
+            "id": link.id,
+            "kind": link.kind,
+            "name": link.name,
+            "relation": link.relation or f"has_{link.kind}",
+            "weight": link.weight,
+        }
+    created = await state.add_item(body.id, body.title, list(concepts.values()))
+    records = state.index.records
+    return ItemCreated(
+        id=created.item_id,
+        title=created.title,
+        concepts=created.concepts,
+        embeddings=[
+            ColdStartOut(
+                model=ModelRef(name=name, version=records[name].version), embedded=embedded
+            )
+            for name, embedded in sorted(created.embedded.items())
+        ],
+    )

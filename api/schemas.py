@@ -1,0 +1,357 @@
+"""Request and response models of the API (separate models for what comes in and goes out)."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+from graphrec.recommend import Source
+from graphrec.schema import (
+    DEFAULT_INTERACTION_KIND,
+    MAX_ID_LENGTH,
+    ConceptKind,
+    InvalidIdError,
+    concept_id,
+    normalize_id,
+)
+
+#: Most interactions in one POST /interactions body.
+MAX_INTERACTIONS_PER_REQUEST = 10_000
+#: Most concepts one POST /items may attach.
+MAX_CONCEPTS_PER_ITEM = 100
+#: Interaction kinds and concept relations are short identifiers.
+KIND_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{0,63}$"
+RELATION_PATTERN = r"^[A-Za-z][A-Za-z0-9_.:\-]{0,127}$"
+#: Weights and ratings are finite and of a sane size.
+MAX_WEIGHT = 1e6
+
+
+def _business_id(value: str) -> str:
+    try:
+        return normalize_id(value)
+    except InvalidIdError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _integer_as_text(value: object) -> object:
+    # Ids are strings in the graph: 42 and "42" are the same user (bools are not ids).
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+BusinessId = Annotated[
+    str,
+    BeforeValidator(_integer_as_text),
+    Field(min_length=1, max_length=MAX_ID_LENGTH, examples=["42"]),
+    AfterValidator(_business_id),
+]
+
+
+def _finite(value: float | None) -> float | None:
+    if value is not None and not math.isfinite(value):
+        raise ValueError("must be a finite number")
+    return value
+
+
+class ErrorOut(BaseModel):
+    """Every error: ``{"detail": ...}`` (a message, or a list of field errors for 422)."""
+
+    detail: str | list[dict] = Field(examples=["unknown user 'u-404'"])
+
+
+# -- shared ------------------------------------------------------------------------------------------
+class ModelRef(BaseModel):
+    name: str = Field(examples=["lightgcn"])
+    version: int = Field(examples=[3])
+
+
+class ScoredItemOut(BaseModel):
+    item_id: str = Field(examples=["318"])
+    title: str | None = Field(examples=["Shawshank Redemption, The (1994)"])
+    score: float = Field(
+        examples=[4.21],
+        description="Model score (dot product), cosine for similar items, "
+        "or popularity for the fallback.",
+    )
+    rank: int = Field(ge=1, examples=[1])
+
+
+# -- recommendations ---------------------------------------------------------------------------------
+class RecommendationsOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "user_id": "42",
+                    "model": {"name": "lightgcn", "version": 3},
+                    "source": "model",
+                    "fallback": False,
+                    "items": [
+                        {
+                            "item_id": "318",
+                            "title": "Shawshank Redemption, The (1994)",
+                            "score": 4.21,
+                            "rank": 1,
+                        },
+                        {
+                            "item_id": "858",
+                            "title": "Godfather, The (1972)",
+                            "score": 4.02,
+                            "rank": 2,
+                        },
+                    ],
+                }
+            ]
+        }
+    )
+
+    user_id: str
+    model: ModelRef
+    source: Source = Field(
+        description="model: the user's trained embedding; fold_in: an embedding folded in "
+        "from the user's interactions without retraining; popularity: no usable embedding, "
+        "most popular items instead."
+    )
+    fallback: bool = Field(description="True when the items are the popularity fallback.")
+    items: list[ScoredItemOut]
+
+
+class SimilarItemsOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "item_id": "1",
+                    "model": {"name": "lightgcn", "version": 3},
+                    "items": [
+                        {
+                            "item_id": "3114",
+                            "title": "Toy Story 2 (1999)",
+                            "score": 0.93,
+                            "rank": 1,
+                        },
+                    ],
+                }
+            ]
+        }
+    )
+
+    item_id: str
+    model: ModelRef
+    items: list[ScoredItemOut]
+
+
+# -- interactions --------------------------------------------------------------------------------------
+class InteractionIn(BaseModel):
+    """One interaction: a user did something with an item."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "user_id": "42",
+                    "item_id": "318",
+                    "kind": "rating",
+                    "weight": 1.0,
+                    "rating": 4.5,
+                    "ts": 1700000000,
+                }
+            ]
+        },
+    )
+
+    user_id: BusinessId = Field(description="A new user id creates the user.")
+    item_id: BusinessId = Field(description="Must be a known item.")
+    kind: str = Field(
+        default=DEFAULT_INTERACTION_KIND,
+        pattern=KIND_PATTERN,
+        examples=["click", "rating", "purchase"],
+        description="One edge is kept per (user, item, kind); posting it again refreshes it.",
+    )
+    weight: Annotated[float, AfterValidator(_finite)] = Field(
+        default=1.0, ge=-MAX_WEIGHT, le=MAX_WEIGHT
+    )
+    rating: Annotated[float | None, AfterValidator(_finite)] = Field(
+        default=None, ge=-MAX_WEIGHT, le=MAX_WEIGHT
+    )
+    ts: int | None = Field(
+        default=None,
+        ge=0,
+        le=2**53,
+        description="Seconds since the epoch (default: when the service receives it).",
+    )
+
+
+class InteractionsAccepted(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"accepted": 2, "users": 1}]})
+
+    accepted: int = Field(description="Interactions written to the graph.")
+    users: int = Field(description="Distinct users among them (folded in on their next request).")
+
+
+# -- items ---------------------------------------------------------------------------------------------
+class ConceptLink(BaseModel):
+    """A concept of a new item, by id ``<kind>:<name>`` (created when the graph lacks it)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=3, max_length=MAX_ID_LENGTH, examples=["genre:comedy", "tag:space"])
+    relation: str | None = Field(
+        default=None,
+        pattern=RELATION_PATTERN,
+        description="Relation of the HAS_CONCEPT edge (default: has_<kind>).",
+        examples=["has_genre"],
+    )
+    weight: Annotated[float, AfterValidator(_finite)] = Field(
+        default=1.0, ge=-MAX_WEIGHT, le=MAX_WEIGHT
+    )
+
+    @field_validator("id")
+    @classmethod
+    def _namespaced(cls, value: str) -> str:
+        kind, sep, name = value.partition(":")
+        kinds = ", ".join(k.value for k in ConceptKind)
+        if not sep or kind not in {k.value for k in ConceptKind}:
+            raise ValueError(f"concept ids look like '<kind>:<name>' with kind one of {kinds}")
+        try:
+            return concept_id(kind, name)
+        except InvalidIdError as exc:
+            raise ValueError(str(exc)) from None
+
+    @property
+    def kind(self) -> str:
+        return self.id.partition(":")[0]
+
+    @property
+    def name(self) -> str:
+        return self.id.partition(":")[2]
+
+
+class ItemCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "new-1",
+                    "title": "A space comedy",
+                    "concepts": [{"id": "genre:comedy"}, {"id": "tag:space", "weight": 2.0}],
+                }
+            ]
+        },
+    )
+
+    id: BusinessId
+    title: str | None = Field(default=None, max_length=1_000)
+    concepts: list[ConceptLink] = Field(
+        default_factory=list,
+        max_length=MAX_CONCEPTS_PER_ITEM,
+        description="The item's cold-start embedding is the mean of these concepts' "
+        "centroids over trained items.",
+    )
+
+
+class ColdStartOut(BaseModel):
+    model: ModelRef
+    embedded: bool = Field(
+        description="False when no trained item shares a concept with it: the item is "
+        "stored but cannot be recommended by this model until it is retrained."
+    )
+
+
+class ItemCreated(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "new-1",
+                    "title": "A space comedy",
+                    "concepts": ["genre:comedy", "tag:space"],
+                    "embeddings": [{"model": {"name": "lightgcn", "version": 3}, "embedded": True}],
+                }
+            ]
+        }
+    )
+
+    id: str
+    title: str | None
+    concepts: list[str]
+    embeddings: list[ColdStartOut]
+
+
+# -- models, health, reload ----------------------------------------------------------------------------
+class ModelInfo(BaseModel):
+    name: str = Field(examples=["lightgcn"])
+    version: int = Field(examples=[3])
+    dim: int = Field(examples=[64])
+    trained_at: str = Field(examples=["2025-01-01T12:00:00+00:00"])
+    items: int = Field(description="Items with an embedding (trained or cold-started).")
+    users: int = Field(description="Users with a trained embedding.")
+    default: bool
+
+
+class GraphHealth(BaseModel):
+    reachable: bool
+    uri: str
+    error: str | None = None
+    vector_index: bool = Field(description="Similar items through the server's vector index.")
+
+
+class HealthOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "status": "ok",
+                    "graph": {
+                        "reachable": True,
+                        "uri": "bolt://127.0.0.1:7687",
+                        "error": None,
+                        "vector_index": False,
+                    },
+                    "models": [
+                        {
+                            "name": "lightgcn",
+                            "version": 3,
+                            "dim": 64,
+                            "trained_at": "2025-01-01T12:00:00+00:00",
+                            "items": 9742,
+                            "users": 610,
+                            "default": True,
+                        }
+                    ],
+                    "items": 9742,
+                    "users": 610,
+                    "loaded_at": "2025-01-01T12:05:00+00:00",
+                    "writes": True,
+                }
+            ]
+        }
+    )
+
+    status: Literal["ok", "degraded"] = Field(
+        description="degraded: the graph is unreachable; recommendations still come from "
+        "memory, writes answer 503."
+    )
+    graph: GraphHealth
+    models: list[ModelInfo]
+    items: int
+    users: int = Field(description="Users with interactions.")
+    loaded_at: str
+    writes: bool = Field(description="False when the service runs read-only.")
+
+
+class ReloadOut(BaseModel):
+    models: list[ModelInfo]
+    changed: bool = Field(description="Whether any loaded model version changed.")
+    seconds: float
+
+
+class MetricsOut(BaseModel):
+    uptime_seconds: float
+    routes: list[dict]
+    gauges: dict[str, float]

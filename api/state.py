@@ -1,0 +1,244 @@
+"""What the running service holds: graph clients, the current index, the writer.
+
+The index is one immutable :class:`Index` object (snapshot of catalog and
+model versions, plus the interaction state) behind one reference. A request
+reads the reference once and ranks with that object only, so it sees one
+model version however the reference changes meanwhile; ``POST /admin/reload``
+and ``POST /items`` build a new object and swap the reference (serialised by
+one lock). Interactions keep flowing during a reload: they are journalled and
+replayed onto the new index before the swap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from graphrec.config import Settings
+from graphrec.graph.capabilities import probe
+from graphrec.graph.client import AsyncGraphClient, ConnectionTarget, GraphClient
+from graphrec.graph.connect import resolve_target
+from graphrec.recommend import InteractionState, Snapshot
+from graphrec.schema import NodeLabel
+from graphrec.serving import LoadedIndex, ensure_item_vector_index, load_index
+from graphrec.writeback import ModelRecord
+
+from .metrics import Metrics
+from .writes import InteractionWriter, ItemExistsError, create_item, ping, read_once
+
+log = logging.getLogger("graphrec.api")
+
+
+@dataclass(frozen=True)
+class ServiceOptions:
+    """How the service runs (the CLI's ``serve`` flags).
+
+    Attributes:
+        settings: graphrec settings (graph location, API key, body limit ...).
+        dev: Allow writes without an API key (development only).
+        read_only: Refuse writes (``POST /interactions`` and ``POST /items``).
+        models: Models to serve (default: every model with an active version).
+        default_model: Model used when a request names none.
+        graph_timeout: Seconds a graph write or health check may take before 503.
+        graph_retry_seconds: The driver's retry budget for one transaction.
+    """
+
+    settings: Settings
+    dev: bool = False
+    read_only: bool = False
+    models: tuple[str, ...] | None = None
+    default_model: str | None = None
+    graph_timeout: float = 10.0
+    graph_retry_seconds: float = 5.0
+
+
+@dataclass(frozen=True)
+class Index:
+    """One consistent view: catalog and model versions, seen items, and where they came from."""
+
+    snapshot: Snapshot
+    state: InteractionState
+    records: dict[str, ModelRecord]
+    loaded_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+
+    @classmethod
+    def from_loaded(cls, loaded: LoadedIndex) -> Index:
+        return cls(loaded.snapshot, loaded.state, loaded.records)
+
+
+@dataclass(frozen=True)
+class CreatedItem:
+    item_id: str
+    title: str | None
+    concepts: list[str]
+    embedded: dict[str, bool]  # model name -> whether it got a cold-start embedding
+
+
+class ServiceState:
+    """The live service. Build with :meth:`open` (in ``lifespan``), end with :meth:`close`."""
+
+    def __init__(
+        self,
+        options: ServiceOptions,
+        target: ConnectionTarget,
+        loader: GraphClient,
+        graph: AsyncGraphClient,
+        index: Index,
+        vector_index: bool,
+        metrics: Metrics,
+    ) -> None:
+        self.options = options
+        self.target = target
+        self.loader = loader  # sync client: (re)loads run in a worker thread
+        self.graph = graph  # async client: per-request writes and health checks
+        self.index = index
+        self.vector_index = vector_index
+        self.metrics = metrics
+        self.writer = InteractionWriter(
+            graph, self._apply_interactions, timeout=options.graph_timeout
+        )
+        self._index_lock = asyncio.Lock()
+        self._journal: list[tuple[str, list[str], float]] | None = None
+
+    @property
+    def settings(self) -> Settings:
+        return self.options.settings
+
+    @classmethod
+    async def open(cls, options: ServiceOptions, metrics: Metrics) -> ServiceState:
+        """Connect to the graph, probe it, load the index and start the writer."""
+        driver_config: dict[str, Any] = {
+            "connection_timeout": min(options.graph_timeout, 5.0),
+            "max_transaction_retry_time": options.graph_retry_seconds,
+        }
+        target = await asyncio.to_thread(resolve_target, options.settings)
+        loader = await asyncio.to_thread(GraphClient.open, target, **driver_config)
+        try:
+            vector_index = (await asyncio.to_thread(probe, loader)).vector_index
+            index = Index.from_loaded(
+                await asyncio.to_thread(cls._load, loader, options, vector_index)
+            )
+            graph = await AsyncGraphClient.open(target, **driver_config)
+        except BaseException:
+            loader.close()
+            raise
+        state = cls(options, target, loader, graph, index, vector_index, metrics)
+        state.writer.start()
+        log.info(
+            "serving %s from %s (%d items)",
+            ", ".join(r.id for r in index.records.values()),
+            target.uri,
+            index.snapshot.catalog.num_items,
+        )
+        return state
+
+    @staticmethod
+    def _load(loader: GraphClient, options: ServiceOptions, vector_index: bool) -> LoadedIndex:
+        loaded = load_index(loader, models=options.models, default_model=options.default_model)
+        if vector_index:
+            for record in loaded.records.values():
+                ensure_item_vector_index(loader, record)
+        return loaded
+
+    async def close(self) -> None:
+        await self.writer.stop()
+        await self.graph.close()
+        await asyncio.to_thread(self.loader.close)
+
+    # -- reads ----------------------------------------------------------------------------------
+    async def graph_error(self) -> str | None:
+        """``None`` when the graph answers now, else why not."""
+        return await ping(self.graph, min(self.options.graph_timeout, 2.0))
+
+    async def user_exists(self, user_id: str) -> bool:
+        rows = await read_once(
+            self.graph, "api/user_exists", self.options.graph_timeout, id=user_id
+        )
+        return bool(rows and rows[0]["n"])
+
+    # -- interactions ---------------------------------------------------------------------------
+    def _apply_interactions(self, rows: list[dict[str, Any]]) -> None:
+        """Record committed interactions in memory (and in the journal during a reload)."""
+        now = time.time()
+        by_user: dict[str, list[str]] = {}
+        for row in rows:
+            by_user.setdefault(row["user_id"], []).append(row["item_id"])
+        index = self.index
+        for user_id, item_ids in by_user.items():
+            lookup = index.snapshot.catalog.item_pos
+            index.state.add(user_id, [lookup[i] for i in item_ids if i in lookup], now)
+            if self._journal is not None:
+                self._journal.append((user_id, item_ids, now))
+
+    # -- the index ------------------------------------------------------------------------------
+    async def reload(self) -> tuple[Index, Index]:
+        """Load the active model versions, catalog and seen items again; swap them in.
+
+        Returns ``(before, after)``.
+        """
+        async with self._index_lock:
+            before = self.index
+            self._journal = []
+            try:
+                loaded = await asyncio.to_thread(
+                    self._load, self.loader, self.options, self.vector_index
+                )
+                # Back on the event loop: nothing else runs until the swap.
+                state = loaded.state
+                state.carry_over(before.state)
+                catalog = loaded.snapshot.catalog
+                for user_id, item_ids, at in self._journal:
+                    state.add(
+                        user_id,
+                        [catalog.item_pos[i] for i in item_ids if i in catalog.item_pos],
+                        at,
+                    )
+                self.index = Index.from_loaded(loaded)
+            finally:
+                self._journal = None
+            return before, self.index
+
+    async def add_item(
+        self, item_id: str, title: str | None, concepts: Sequence[dict[str, Any]]
+    ) -> CreatedItem:
+        """Create an item in the graph with cold-start embeddings, then make it servable.
+
+        Raises:
+            ItemExistsError: the id is taken (in memory or in the graph).
+            GraphUnavailableError: the write failed.
+        """
+        async with self._index_lock:
+            index = self.index
+            if item_id in index.snapshot.catalog.item_pos:
+                raise ItemExistsError(f"item {item_id!r} already exists")
+            concept_ids = [c["id"] for c in concepts]
+            snapshot, vectors = index.snapshot.with_item(item_id, title, concept_ids)
+            properties = {
+                index.records[name].property: vector.astype(float).tolist()
+                for name, vector in vectors.items()
+                if vector is not None and NodeLabel.ITEM in index.records[name].labels
+            }
+            await create_item(
+                self.graph,
+                item_id=item_id,
+                title=title,
+                properties=properties,
+                concepts=list(concepts),
+                timeout=self.options.graph_timeout,
+            )
+            index.state.grow(snapshot.catalog.num_items)
+            self.index = replace(index, snapshot=snapshot)
+        return CreatedItem(
+            item_id,
+            title,
+            concept_ids,
+            {name: vector is not None for name, vector in vectors.items()},
+        )
+
+
+__all__ = ["CreatedItem", "Index", "ItemExistsError", "ServiceOptions", "ServiceState"]

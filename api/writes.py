@@ -1,0 +1,218 @@
+"""The service's requests to the graph: interaction and item writes, request-time reads, ping.
+
+Interactions go through one :class:`InteractionWriter` task per service
+(group commit): requests queue their rows and wait; the writer sends
+everything queued as one ``UNWIND`` transaction, updates the in-memory state,
+then acknowledges. Under load, batches grow by themselves; and since this
+process has a single writer, concurrent requests for the same new user never
+race to create it (on the embedded server such races fail on the uniqueness
+constraint or conflict on the same records). A request is acknowledged only
+after its transaction committed, so the graph holds at least what was acknowledged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from neo4j.exceptions import ConstraintError, DriverError, Neo4jError
+
+from graphrec.graph import cypher
+from graphrec.graph.client import AsyncGraphClient
+from graphrec.graph.errors import GraphError, GraphUnavailableError
+
+log = logging.getLogger("graphrec.api")
+
+#: Rows per transaction at most, when many requests are queued.
+MAX_BATCH_ROWS = 5_000
+#: A concurrent writer outside this process may create the same user first: retry the MERGE.
+CONSTRAINT_RETRIES = 3
+
+#: Exceptions that mean "the graph could not do it now" (the API answers 503).
+GRAPH_FAILURES: tuple[type[BaseException], ...] = (
+    GraphError,
+    DriverError,
+    Neo4jError,
+    TimeoutError,
+    OSError,
+)
+
+
+def unavailable(exc: BaseException) -> GraphUnavailableError:
+    """A one-line :class:`GraphUnavailableError` for any graph failure."""
+    if isinstance(exc, GraphUnavailableError):
+        return exc
+    if isinstance(exc, TimeoutError):
+        return GraphUnavailableError("the graph did not answer in time")
+    reason = " ".join(str(exc).split()) or type(exc).__name__
+    return GraphUnavailableError(f"graph request failed: {reason}")
+
+
+async def read_once(
+    graph: AsyncGraphClient, name: str, timeout: float, **params: Any
+) -> list[dict[str, Any]]:
+    """Run the read statement ``name`` once (no driver retries), within ``timeout`` seconds.
+
+    For request-time reads: with the graph down they fail at once with
+    :class:`GraphUnavailableError` instead of retrying for the driver's whole budget.
+    """
+
+    async def once() -> list[dict[str, Any]]:
+        async with graph.driver.session(database=graph.target.database) as session:
+            result = await session.run(cypher.load(name), params)
+            return [record.data() async for record in result]
+
+    try:
+        return await asyncio.wait_for(once(), timeout)
+    except GRAPH_FAILURES as exc:
+        raise unavailable(exc) from exc
+
+
+async def ping(graph: AsyncGraphClient, timeout: float) -> str | None:
+    """``None`` when the graph answers ``RETURN 1`` within ``timeout`` seconds, else why not.
+
+    An auto-commit query, not ``execute_query``: the driver would retry an
+    unreachable server for its whole retry budget.
+    """
+    try:
+        await read_once(graph, "graph/ping", timeout)
+    except GraphUnavailableError as exc:
+        return str(exc)
+    return None
+
+
+@dataclass
+class _Queued:
+    rows: list[dict[str, Any]]
+    done: asyncio.Future[None]
+
+
+class InteractionWriter:
+    """Write interactions in batches from a single task.
+
+    Args:
+        graph: The service's async client.
+        on_commit: Called with the rows of each committed batch, before the
+            requests are acknowledged (the service updates seen items there).
+        timeout: Seconds a batch may take before its requests fail with 503.
+    """
+
+    def __init__(
+        self,
+        graph: AsyncGraphClient,
+        on_commit: Callable[[list[dict[str, Any]]], None],
+        *,
+        timeout: float = 10.0,
+    ) -> None:
+        self.graph = graph
+        self.on_commit = on_commit
+        self.timeout = timeout
+        self._queue: asyncio.Queue[_Queued] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def queued(self) -> int:
+        """Requests waiting for the writer."""
+        return self._queue.qsize()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="graphrec-interaction-writer")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        while not self._queue.empty():
+            queued = self._queue.get_nowait()
+            if not queued.done.done():
+                queued.done.set_exception(GraphUnavailableError("the service is shutting down"))
+
+    async def write(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Queue ``rows`` and return once they are committed.
+
+        Raises:
+            GraphUnavailableError: the graph failed or did not answer in time.
+        """
+        if self._task is None or self._task.done():
+            raise GraphUnavailableError("the interaction writer is not running")
+        done = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Queued(list(rows), done))
+        await done
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            size = len(batch[0].rows)
+            while size < MAX_BATCH_ROWS and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+                size += len(batch[-1].rows)
+            waiting = [q for q in batch if not q.done.done()]  # skip cancelled requests
+            if not waiting:
+                continue
+            rows = [row for q in waiting for row in q.rows]
+            try:
+                await asyncio.wait_for(self._commit(rows), self.timeout)
+                self.on_commit(rows)
+            except asyncio.CancelledError:
+                for q in waiting:
+                    if not q.done.done():
+                        q.done.set_exception(GraphUnavailableError("the service is shutting down"))
+                raise
+            except Exception as exc:  # every queued request must hear about it
+                if not isinstance(exc, GRAPH_FAILURES):
+                    log.exception("interaction write failed")
+                error = unavailable(exc)
+                for q in waiting:
+                    if not q.done.done():
+                        q.done.set_exception(error)
+                continue
+            for q in waiting:
+                if not q.done.done():
+                    q.done.set_result(None)
+
+    async def _commit(self, rows: list[dict[str, Any]]) -> None:
+        for attempt in range(CONSTRAINT_RETRIES):
+            try:
+                await self.graph.write("api/merge_interactions", rows=rows)
+                return
+            except ConstraintError:
+                if attempt == CONSTRAINT_RETRIES - 1:
+                    raise
+
+
+class ItemExistsError(Exception):
+    """``POST /items`` for an id the graph already has."""
+
+
+async def create_item(
+    graph: AsyncGraphClient,
+    *,
+    item_id: str,
+    title: str | None,
+    properties: dict[str, list[float]],
+    concepts: list[dict[str, Any]],
+    timeout: float,
+) -> None:
+    """Create an item with its concepts, ``HAS_CONCEPT`` edges and embedding properties.
+
+    Raises:
+        ItemExistsError: the id is taken.
+        GraphUnavailableError: the graph failed or did not answer in time.
+    """
+    try:
+        await asyncio.wait_for(
+            graph.write(
+                "api/create_item", id=item_id, title=title, props=properties, concepts=concepts
+            ),
+            timeout,
+        )
+    except ConstraintError:
+        raise ItemExistsError(f"item {item_id!r} already exists") from None
+    except GRAPH_FAILURES as exc:
+        raise unavailable(exc) from exc

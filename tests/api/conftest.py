@@ -1,0 +1,291 @@
+"""Fixtures for the API tests: a small synthetic graph, a model trained on it in the test
+session, written back into the graph, and the service running against it.
+
+Training happens once per session; each graph that needs writes gets its own
+database (ingest + write-back take a couple of seconds), read-only tests share one.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from graphrec import loaders
+from graphrec.api.main import create_app
+from graphrec.config import Settings
+from graphrec.data import RecData
+from graphrec.export import export_graph
+from graphrec.graph.client import ConnectionTarget, GraphClient
+from graphrec.graph.embedded import EmbeddedServer, free_port
+from graphrec.ingest import ingest
+from graphrec.loaders.rows import UserRow
+from graphrec.train import train
+from graphrec.writeback import Embeddings, ModelRecord, write_embeddings
+
+with warnings.catch_warnings():
+    # Starlette's TestClient warns about its own httpx dependency: nothing graphrec can act on.
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+    from fastapi.testclient import TestClient
+
+API_KEY = "test-key-0123456789"
+#: A user in the graph without any interaction (popularity fallback).
+LONELY_USER = "lonely"
+
+
+def catalog_rows() -> list[Any]:
+    rows = list(loaders.parse("synthetic", None, users=50, items=80, interactions=1_000, seed=7))
+    rows.append(UserRow(LONELY_USER))
+    return rows
+
+
+@pytest.fixture(scope="session")
+def api_key() -> str:
+    return API_KEY
+
+
+@pytest.fixture(scope="session")
+def lonely_user() -> str:
+    return LONELY_USER
+
+
+@dataclass(frozen=True)
+class Trained:
+    """Embeddings of a LightGCN trained in the session on the synthetic graph."""
+
+    embeddings: dict[str, Embeddings]
+
+
+@dataclass(frozen=True)
+class ServedGraph:
+    """A database holding the synthetic catalog and a written-back model."""
+
+    target: ConnectionTarget
+    record: ModelRecord
+
+
+def settings_for(target: ConnectionTarget, tmp: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "neo4j_uri": target.uri,
+        "neo4j_user": target.user,
+        "neo4j_password": target.password,
+        "neo4j_database": target.database,
+        "data_dir": tmp,
+        "api_key": API_KEY,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
+def _new_database(server: EmbeddedServer) -> ConnectionTarget:
+    name = f"api{uuid.uuid4().hex[:12]}"
+    server.create_database(name)
+    return replace(server.target(), database=name)
+
+
+def _ingest(target: ConnectionTarget) -> None:
+    with GraphClient.open(target) as graph:
+        graph.apply_schema()
+        ingest(graph, catalog_rows(), progress=False)
+
+
+def write_model(
+    target: ConnectionTarget, embeddings: dict[str, Embeddings], model: str = "lightgcn"
+) -> ModelRecord:
+    with GraphClient.open(target) as graph:
+        return write_embeddings(graph, model=model, embeddings=embeddings, progress=False)
+
+
+@pytest.fixture(scope="session")
+def trained_graph(embedded_server: EmbeddedServer) -> tuple[Trained, ServedGraph]:
+    """Train once: ingest, export, train LightGCN for a few epochs, write it back."""
+    target = _new_database(embedded_server)
+    _ingest(target)
+    with GraphClient.open(target) as graph:
+        hetero, ids = export_graph(graph, progress=False)
+    data = RecData.from_hetero(hetero, seed=0)
+    result = train(
+        model="lightgcn",
+        data=data,
+        model_kwargs={"embedding_dim": 16, "num_layers": 2},
+        epochs=15,
+        lr=0.02,
+        patience=0,
+        progress=False,
+    )
+    final = result.model.get_embedding()
+    embeddings = {
+        "User": Embeddings(list(ids.users), final.user.numpy().astype(np.float32)),
+        "Item": Embeddings(list(ids.items), final.item.numpy().astype(np.float32)),
+    }
+    record = write_model(target, embeddings)
+    return Trained(embeddings), ServedGraph(target, record)
+
+
+@pytest.fixture(scope="session")
+def trained(trained_graph: tuple[Trained, ServedGraph]) -> Trained:
+    return trained_graph[0]
+
+
+@pytest.fixture(scope="session")
+def shared_graph(trained_graph: tuple[Trained, ServedGraph]) -> ServedGraph:
+    """The training database with its model: for tests that do not write."""
+    return trained_graph[1]
+
+
+@pytest.fixture(scope="session")
+def graph_factory(
+    embedded_server: EmbeddedServer, trained: Trained
+) -> Iterator[Callable[[], ServedGraph]]:
+    """``graph_factory()``: a new database with the catalog and the trained model."""
+    made: list[str] = []
+
+    def make() -> ServedGraph:
+        target = _new_database(embedded_server)
+        made.append(target.database)
+        _ingest(target)
+        return ServedGraph(target, write_model(target, trained.embeddings))
+
+    yield make
+    for name in made:
+        embedded_server.drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Callable[[], list[Any]]:
+    """``catalog()``: the synthetic catalog's rows (the same ids every time)."""
+    return catalog_rows
+
+
+@pytest.fixture(name="settings_for", scope="session")
+def settings_for_fixture() -> Callable[..., Settings]:
+    """``settings_for(target, data_dir, **overrides)``: settings pointing at ``target``."""
+    return settings_for
+
+
+@pytest.fixture(scope="session")
+def write_embeddings_to() -> Callable[..., ModelRecord]:
+    """``write_embeddings_to(target, embeddings, model="lightgcn")``."""
+    return write_model
+
+
+@pytest.fixture(scope="session")
+def write_version() -> Callable[..., ModelRecord]:
+    """``write_version(graph, embeddings, model="lightgcn")`` writes and activates a new version."""
+
+    def write(graph: ServedGraph, embeddings: dict[str, Embeddings], model: str = "lightgcn"):
+        return write_model(graph.target, embeddings, model)
+
+    return write
+
+
+@pytest.fixture
+def fresh_graph(graph_factory: Callable[[], ServedGraph]) -> ServedGraph:
+    """A database of its own for one test."""
+    return graph_factory()
+
+
+@pytest.fixture(scope="module")
+def module_graph(graph_factory: Callable[[], ServedGraph]) -> ServedGraph:
+    """A database of its own for one test module (tests that write use distinct ids)."""
+    return graph_factory()
+
+
+@pytest.fixture(scope="module")
+def writable_client(
+    module_graph: ServedGraph, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TestClient]:
+    """A running app on the module's database, sending the API key."""
+    app = create_app(settings_for(module_graph.target, tmp_path_factory.mktemp("api")))
+    with TestClient(app) as client:
+        client.headers["X-API-Key"] = API_KEY
+        yield client
+
+
+@pytest.fixture
+def make_app(tmp_path: Path) -> Callable[..., FastAPI]:
+    """``make_app(graph, dev=..., **settings)`` builds an app on ``graph``'s database."""
+
+    def make(graph: ServedGraph, *, app_options: dict[str, Any] | None = None, **settings: Any):
+        return create_app(settings_for(graph.target, tmp_path, **settings), **(app_options or {}))
+
+    return make
+
+
+@pytest.fixture(scope="module")
+def shared_client(
+    shared_graph: ServedGraph, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TestClient]:
+    """One running app on the shared (read-only) graph for a whole test module."""
+    app = create_app(settings_for(shared_graph.target, tmp_path_factory.mktemp("api")))
+    with TestClient(app) as client:
+        yield client
+
+
+@pytest.fixture
+def client_for(make_app: Callable[..., FastAPI]) -> Iterator[Callable[..., TestClient]]:
+    """``client_for(graph, **settings)``: a started TestClient, closed after the test."""
+    clients: list[TestClient] = []
+
+    def start(graph: ServedGraph, **kwargs: Any) -> TestClient:
+        client = TestClient(make_app(graph, **kwargs))
+        client.__enter__()
+        clients.append(client)
+        return client
+
+    yield start
+    for client in reversed(clients):
+        client.__exit__(None, None, None)
+
+
+class LiveServer:
+    """The app under uvicorn in a thread, on a free port of 127.0.0.1 (real HTTP)."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.port = free_port()
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60.0) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + timeout
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the API server did not start")
+            time.sleep(0.05)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+
+
+@contextmanager
+def live_server(app: FastAPI) -> Iterator[LiveServer]:
+    server = LiveServer(app).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def serve() -> Callable[[FastAPI], Any]:
+    """``with serve(app) as server:`` runs ``app`` over real HTTP."""
+    return live_server
