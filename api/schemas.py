@@ -80,6 +80,43 @@ class ScoredItemOut(BaseModel):
 
 
 # -- recommendations ---------------------------------------------------------------------------------
+class PathNodeOut(BaseModel):
+    id: str = Field(examples=["1"])
+    label: str = Field(examples=["Item"])
+    name: str | None = Field(default=None, examples=["Alien (1979)"])
+
+
+class PathRelationshipOut(BaseModel):
+    type: str = Field(examples=["HAS_CONCEPT"])
+    relation: str | None = Field(default=None, examples=["has_tag"])
+
+
+class ExplanationPathOut(BaseModel):
+    """One real path in the graph from the user to the item."""
+
+    kind: str = Field(
+        description="collaborative, content, knowledge_graph, co_engagement or attribute.",
+        examples=["content"],
+    )
+    score: float = Field(description="How well the model thinks this path explains the item.")
+    sentence: str = Field(
+        examples=[
+            "Because you rated *Alien (1979)*, which also has the tag *space horror*, like *Aliens (1986)*"
+        ]
+    )
+    nodes: list[PathNodeOut]
+    relationships: list[PathRelationshipOut]
+
+
+class ExplanationOut(BaseModel):
+    user_id: str
+    item_id: str
+    model: ModelRef
+    paths: list[ExplanationPathOut] = Field(
+        description="Best first; empty when no path connects them."
+    )
+
+
 class RecommendationsOut(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
@@ -117,6 +154,9 @@ class RecommendationsOut(BaseModel):
     )
     fallback: bool = Field(description="True when the items are the popularity fallback.")
     items: list[ScoredItemOut]
+    explanations: dict[str, ExplanationPathOut | None] | None = Field(
+        default=None, description="With explain=true: the best path per item id (null when none)."
+    )
 
 
 class SimilarItemsOut(BaseModel):

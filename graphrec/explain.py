@@ -88,7 +88,9 @@ class Explanation:
     details: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The public form (what the API and ``--json`` return): no ranking internals."""
+        data = asdict(self)
+        return {key: data[key] for key in ("kind", "score", "sentence", "nodes", "relationships")}
 
 
 def _cosine(a: np.ndarray | None, b: np.ndarray | None) -> float:

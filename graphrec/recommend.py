@@ -43,7 +43,7 @@ and :math:`\lambda` the ``diversity`` argument.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from types import MappingProxyType
@@ -707,3 +707,28 @@ def similar_items(
     return Ranking(
         vectors.name, vectors.version, Source.MODEL, _ranked(snapshot.catalog, order, scores[order])
     )
+
+
+def vector_lookup(
+    model: ModelVectors, catalog: Catalog, state: InteractionState
+) -> Callable[[str, str], np.ndarray | None]:
+    """``lookup(label, id)`` over one model version, for ranking explanation paths.
+
+    Items use their (trained or cold-started) vector; users their trained or
+    folded-in vector, exactly as :func:`recommend` scores them.
+    """
+
+    def lookup(label: str, node_id: str) -> np.ndarray | None:
+        if label == "Item":
+            position = catalog.item_pos.get(node_id)
+            if position is None or not model.item_valid[position]:
+                return None
+            return model.item_vectors[position]
+        if label == "User":
+            try:
+                return user_vector(model, state, node_id)[0]
+            except UnknownUserError:
+                return None
+        return None
+
+    return lookup

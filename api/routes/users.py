@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from graphrec.recommend import MAX_K, Source, UnknownUserError, recommend
+from graphrec.explain import Explanation, explain
+from graphrec.recommend import (
+    MAX_K,
+    Source,
+    UnknownUserError,
+    recommend,
+    user_vector,
+    vector_lookup,
+)
 from graphrec.schema import MAX_ID_LENGTH
 
 from ..deps import IndexDep, ReadAccess, StateDep
-from ..schemas import RecommendationsOut
+from ..schemas import ExplanationOut, ExplanationPathOut, ModelRef, RecommendationsOut
+from ..state import Index, ServiceState
 from ._common import errors, model_ref, parse_id, scored_items
 
 router = APIRouter(prefix="/users", tags=["recommendations"], dependencies=[ReadAccess])
@@ -46,6 +56,13 @@ async def user_recommendations(
         float,
         Query(ge=0.0, le=1.0, description="MMR re-ranking: 0 ranks by score alone, 1 by novelty."),
     ] = 0.0,
+    explain_items: Annotated[
+        bool,
+        Query(
+            alias="explain",
+            description="Add the best explanation path per item (one set of graph queries per item).",
+        ),
+    ] = False,
 ) -> RecommendationsOut:
     """Items for a user, best first, with the model's score, title and rank.
 
@@ -68,10 +85,92 @@ async def user_recommendations(
         if not await state.user_exists(user_id):
             raise
         ranking = recommend(index.snapshot, index.state, user_id, known_user=True, **options)
+    explanations = None
+    if explain_items:
+        best = [
+            await _explain(
+                state, index, ranking.model, user_id, item.item_id, max_paths=1, max_hops=3
+            )
+            for item in ranking.items
+        ]
+        explanations = {
+            item.item_id: (_path_out(paths[0]) if paths else None)
+            for item, paths in zip(ranking.items, best, strict=True)
+        }
     return RecommendationsOut(
         user_id=user_id,
         model=model_ref(ranking),
         source=ranking.source,
         fallback=ranking.source is Source.POPULARITY,
         items=scored_items(ranking),
+        explanations=explanations,
     )
+
+
+@router.get(
+    "/{user_id}/recommendations/{item_id}/explanation",
+    response_model=ExplanationOut,
+    responses=errors(401, 403, 404, 422, 503),
+    summary="Why an item suits a user: paths through the graph",
+)
+async def explanation(
+    state: StateDep,
+    index: IndexDep,
+    user_id: Annotated[str, Path(min_length=1, max_length=MAX_ID_LENGTH, examples=["42"])],
+    item_id: Annotated[str, Path(min_length=1, max_length=MAX_ID_LENGTH, examples=["318"])],
+    max_paths: Annotated[int, Query(ge=1, le=20, description="Paths to return.")] = 3,
+    max_hops: Annotated[
+        int, Query(ge=1, le=4, description="RELATED hops in knowledge-graph paths.")
+    ] = 3,
+    model: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="Model whose embeddings rank the paths (default: the service's).",
+        ),
+    ] = None,
+) -> ExplanationOut:
+    """Real paths from the user to the item (collaborative, content, knowledge graph,
+    co-engagement, user attribute), ranked by the model's embeddings, each with a sentence.
+
+    An empty list means no path within the limits connects them.
+    """
+    user_id = parse_id(user_id, "user_id")
+    item_id = parse_id(item_id, "item_id")
+    vectors = index.snapshot.model(model)
+    index.snapshot.catalog.position(item_id)  # 404 for an unknown item
+    try:
+        user_vector(vectors, index.state, user_id)
+    except UnknownUserError:
+        if not await state.user_exists(user_id):
+            raise
+    paths = await _explain(
+        state, index, vectors.name, user_id, item_id, max_paths=max_paths, max_hops=max_hops
+    )
+    return ExplanationOut(
+        user_id=user_id,
+        item_id=item_id,
+        model=ModelRef(name=vectors.name, version=vectors.version),
+        paths=[_path_out(p) for p in paths],
+    )
+
+
+async def _explain(
+    state: ServiceState,
+    index: Index,
+    model: str,
+    user_id: str,
+    item_id: str,
+    *,
+    max_paths: int,
+    max_hops: int,
+) -> list[Explanation]:
+    vectors = vector_lookup(index.snapshot.model(model), index.snapshot.catalog, index.state)
+    # Graph failures propagate to the app's handlers (503).
+    return await asyncio.to_thread(
+        explain, state.loader, user_id, item_id, vectors, max_paths=max_paths, max_hops=max_hops
+    )
+
+
+def _path_out(path: Explanation) -> ExplanationPathOut:
+    return ExplanationPathOut.model_validate(path.as_dict(), from_attributes=False)

@@ -42,10 +42,15 @@ def recommend_command(
     include_seen: Annotated[
         bool, typer.Option("--include-seen", help="Keep items the user interacted with.")
     ] = False,
+    with_explanations: Annotated[
+        bool,
+        typer.Option("--explain", help="Add the best explanation path (graph queries) per item."),
+    ] = False,
     as_json: Annotated[bool, JSON_OPTION] = False,
 ) -> None:
     """Top-k items for a user, from the model versions written back into the graph."""
-    from graphrec.recommend import Source, UnknownUserError, recommend
+    from graphrec.explain import explain
+    from graphrec.recommend import Source, UnknownUserError, recommend, vector_lookup
 
     graph, index = _open_index(model)
     options: dict[str, Any] = {
@@ -68,13 +73,24 @@ def recommend_command(
                 )
         except LookupError as exc:
             _fail(exc)
-    body = {
-        "user_id": user_id,
-        "model": {"name": ranking.model, "version": ranking.version},
-        "source": ranking.source.value,
-        "fallback": ranking.source is Source.POPULARITY,
-        "items": [vars(item) for item in ranking.items],
-    }
+        body = {
+            "user_id": user_id,
+            "model": {"name": ranking.model, "version": ranking.version},
+            "source": ranking.source.value,
+            "fallback": ranking.source is Source.POPULARITY,
+            "items": [vars(item) for item in ranking.items],
+            "explanations": None,
+        }
+        if with_explanations:
+            snapshot = index.snapshot
+            vectors = vector_lookup(snapshot.model(ranking.model), snapshot.catalog, index.state)
+            best = {
+                i.item_id: explain(graph, user_id, i.item_id, vectors, max_paths=1)
+                for i in ranking.items
+            }
+            body["explanations"] = {
+                item: (p[0].as_dict() if p else None) for item, p in best.items()
+            }
     _print(body, as_json, f"{ranking.model} v{ranking.version}, {ranking.source.value}")
 
 
@@ -148,6 +164,10 @@ def _print(body: dict[str, Any], as_json: bool, header: str) -> None:
         return
     typer.echo(header, err=True)
     typer.echo(f"{'rank':>4}  {'item':<24} {'score':>9}  title")
+    explanations = body.get("explanations") or {}
     for item in body["items"]:
         title = item["title"] or ""
         typer.echo(f"{item['rank']:>4}  {item['item_id']:<24} {item['score']:>9.4f}  {title}")
+        if item["item_id"] in explanations:
+            path = explanations[item["item_id"]]
+            typer.echo(f"      why: {path['sentence'] if path else 'no path in the graph'}")

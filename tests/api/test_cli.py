@@ -50,6 +50,18 @@ def test_recommend_matches_the_api(
     assert table.exit_code == 0 and len(table.stdout.strip().splitlines()) == 4
 
 
+def test_recommend_with_explanations_matches_the_api(
+    cli: typer.Typer, env: dict[str, str], shared_client: TestClient, trained: Any
+) -> None:
+    user = trained.embeddings["User"].ids[5]
+    result = _run(cli, env, "recommend", user, "-k", "2", "--explain", "--json")
+    assert result.exit_code == 0, result.output
+    api = shared_client.get(f"/users/{user}/recommendations", params={"k": 2, "explain": "true"})
+    assert json.loads(result.stdout) == api.json()
+    table = _run(cli, env, "recommend", user, "-k", "2", "--explain")
+    assert table.stdout.count("why: ") == 2
+
+
 def test_recommend_fallback_and_unknown_user(
     cli: typer.Typer, env: dict[str, str], lonely_user: str
 ) -> None:
