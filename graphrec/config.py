@@ -55,7 +55,9 @@ class Settings(BaseSettings):
     api_lock_reads: bool = Field(
         default=False, description="Require the API key on read endpoints too."
     )
-    api_max_body_bytes: int = Field(default=1_000_000, gt=0, description="Largest request body accepted.")
+    api_max_body_bytes: int = Field(
+        default=1_000_000, gt=0, description="Largest request body accepted."
+    )
 
     @field_validator("neo4j_uri")
     @classmethod
