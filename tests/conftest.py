@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import torch
 
 from graphrec.graph.client import GraphClient
 from graphrec.graph.embedded import EmbeddedServer, free_port
@@ -21,6 +22,16 @@ from graphrec.graph.embedded import EmbeddedServer, free_port
 for _name in list(os.environ):
     if _name.startswith("GRAPHREC_"):
         del os.environ[_name]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_torch_thread() -> Iterator[None]:
+    """The test graphs are tiny: OpenMP threads cost more than they give, and on a busy
+    machine every parallel op waits for a descheduled thread (model tests ran 5x slower)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 def distinct_free_ports(count: int) -> list[int]:

@@ -1,0 +1,181 @@
+"""``graphrec train``: train a recommender on the interactions exported from the graph."""
+
+from __future__ import annotations
+
+import inspect
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from graphrec.cli._common import load_settings
+
+
+class SplitMethod(StrEnum):
+    RANDOM = "random"
+    TEMPORAL = "temporal"
+    STORED = "stored"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("train")(train_command)
+
+
+def train_command(
+    model: Annotated[
+        str,
+        typer.Option(
+            "--model",
+            "-m",
+            help="Model to train: mf, lightgcn, ngcf, relgnn (relation-aware, uses concepts) "
+            "or most_popular (a counting baseline, not trained).",
+        ),
+    ] = "lightgcn",
+    epochs: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Most passes over the training interactions; early stopping "
+            "may end the run sooner.",
+        ),
+    ] = 100,
+    dim: Annotated[int, typer.Option(min=1, help="Embedding size.")] = 64,
+    layers: Annotated[
+        int, typer.Option(min=1, help="Propagation layers (graph models; ignored by mf).")
+    ] = 3,
+    lr: Annotated[float, typer.Option(min=0.0, help="Adam learning rate.")] = 1e-3,
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", min=1, help="Training interactions per step.")
+    ] = 2048,
+    reg: Annotated[
+        float, typer.Option(min=0.0, help="L2 weight on the batch's input embeddings.")
+    ] = 1e-4,
+    seed: Annotated[
+        int, typer.Option(help="Seeds the split, initialisation and negative sampling.")
+    ] = 0,
+    split: Annotated[
+        SplitMethod,
+        typer.Option(
+            help="How to hold out test interactions: random (a share per user), temporal "
+            "(each user's latest) or stored (the split fixed by the source files).",
+        ),
+    ] = SplitMethod.RANDOM,
+    test_ratio: Annotated[
+        float,
+        typer.Option(
+            "--test-ratio",
+            min=0.0,
+            max=0.9,
+            help="Random split: share of each user's interactions held out for test.",
+        ),
+    ] = 0.2,
+    patience: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Stop after this many epochs without a better validation "
+            "Recall@20; 0 never stops early.",
+        ),
+    ] = 10,
+    device: Annotated[
+        str, typer.Option(help="auto (CUDA when available, else CPU), cpu, cuda or cuda:N.")
+    ] = "auto",
+    metrics_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--metrics-out", metavar="FILE", help="Also write the test metrics as JSON to FILE."
+        ),
+    ] = None,
+    run_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--run-dir",
+            help="Where checkpoints, the model, history.json, "
+            "metrics.json and training.png go. An interrupted run in the same directory resumes. "
+            "Default: <data dir>/runs/<model>.",
+        ),
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option(help="Resume from a checkpoint in --run-dir when there is one.")
+    ] = True,
+    write_back: Annotated[
+        bool,
+        typer.Option(
+            help="Write the embeddings into the graph as a new, active model version "
+            "(emb_<model>_v<n> properties and a (:Model) node)."
+        ),
+    ] = True,
+) -> None:
+    """Train a recommender on the graph's interactions and report its test metrics.
+
+    Exports users, items, interactions and concepts from the graph, splits the
+    interactions into train / validation / test, trains with BPR (early
+    stopping on validation Recall@20), evaluates by full ranking on test, and
+    writes the embeddings back into the graph.
+    """
+    from graphrec.data import DataError
+    from graphrec.graph.connect import connect
+    from graphrec.models.registry import UnknownModelError, model_name, resolve_model
+    from graphrec.pipeline import train_from_graph
+    from graphrec.train import TrainingDivergedError
+
+    try:
+        model_class = resolve_model(model)
+    except UnknownModelError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--model") from None
+    name = model_name(model_class)
+    settings = load_settings()
+    run_dir = run_dir or settings.data_dir / "runs" / name
+    try:
+        with connect(settings) as graph:
+            run = train_from_graph(
+                graph,
+                model=name,
+                split={"split": split.value, "test_ratio": test_ratio, "seed": seed},
+                write_back=write_back,
+                model_kwargs=model_kwargs_for(model_class, dim=dim, layers=layers),
+                epochs=epochs,
+                batch_size=batch_size,
+                lr=lr,
+                reg=reg,
+                seed=seed,
+                device=device,
+                patience=patience,
+                run_dir=run_dir,
+                resume=resume,
+            )
+    except (DataError, TrainingDivergedError, ValueError) as exc:
+        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+        raise typer.Exit(1) from None
+    typer.echo(run.data.summary(), err=True)
+    typer.echo(json.dumps(run.result.metrics, indent=2))
+    typer.echo(f"run saved in {run_dir}", err=True)
+    if run.record is not None:
+        typer.echo(
+            f"embeddings written back to the graph as {run.record.property} ({run.record.id}, active)",
+            err=True,
+        )
+    if metrics_out is not None:
+        metrics_out.parent.mkdir(parents=True, exist_ok=True)
+        metrics_out.write_text(json.dumps(run.result.metrics, indent=2) + "\n")
+
+
+def load_hetero(settings: Any) -> Any:
+    """The training subgraph from the configured graph, as ``HeteroData``.
+
+    Imported here, not at module level: the export talks to the database and
+    is only needed when a command actually runs.
+    """
+    from graphrec.export import load_training_data
+
+    hetero, _id_map = load_training_data(settings)
+    return hetero
+
+
+def model_kwargs_for(model_class: type, *, dim: int, layers: int) -> dict[str, int]:
+    """``--dim`` and ``--layers`` as keyword arguments, for the models that take them."""
+    accepted = inspect.signature(model_class).parameters
+    candidates = {"embedding_dim": dim, "num_layers": layers}
+    return {key: value for key, value in candidates.items() if key in accepted}

@@ -1,0 +1,31 @@
+"""Recommendation models (PyTorch Geometric style), one per file, plus the registry."""
+
+from graphrec.models.base import Embeddings, Recommendations, Recommender
+from graphrec.models.lightgcn import LightGCN
+from graphrec.models.mf import MF
+from graphrec.models.most_popular import MostPopular
+from graphrec.models.ngcf import NGCF
+from graphrec.models.registry import (
+    MODELS,
+    UnknownModelError,
+    get_model,
+    model_name,
+    resolve_model,
+)
+from graphrec.models.relation_gnn import RelationAwareGNN
+
+__all__ = [
+    "MF",
+    "MODELS",
+    "NGCF",
+    "Embeddings",
+    "LightGCN",
+    "MostPopular",
+    "Recommendations",
+    "Recommender",
+    "RelationAwareGNN",
+    "UnknownModelError",
+    "get_model",
+    "model_name",
+    "resolve_model",
+]

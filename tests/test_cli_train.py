@@ -1,0 +1,84 @@
+"""`graphrec ingest`, `train` and `evaluate` as a user runs them, against the test's database."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from graphrec.graph.client import GraphClient
+from graphrec.writeback import active_model
+
+
+def graphrec(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "graphrec", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_ingest_train_evaluate(
+    graph: GraphClient, graph_env: dict[str, str], tmp_path: Path
+) -> None:
+    empty = graphrec("train", "--model", "lightgcn", "--epochs", "1", env=graph_env)
+    assert (
+        empty.returncode == 1 and "empty graph" in empty.stderr and "Traceback" not in empty.stderr
+    )
+
+    ingested = graphrec(
+        "ingest",
+        "synthetic",
+        "--users",
+        "120",
+        "--items",
+        "90",
+        "--interactions",
+        "2500",
+        "--summary-json",
+        str(tmp_path / "summary.json"),
+        env=graph_env,
+    )
+    assert ingested.returncode == 0, ingested.stderr
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["relationships"]["INTERACTED"]["created"] == 2500 and summary["rejected"] == 0
+
+    for model in ("lightgcn", "mf"):
+        trained = graphrec(
+            "train",
+            "--model",
+            model,
+            "--epochs",
+            "2",
+            "--dim",
+            "8",
+            "--batch-size",
+            "512",
+            "--metrics-out",
+            str(tmp_path / f"{model}.json"),
+            env=graph_env,
+        )
+        assert trained.returncode == 0, trained.stderr[-2000:]
+        metrics = json.loads(trained.stdout)
+        assert 0 <= metrics["recall@20"] <= 1
+        assert json.loads((tmp_path / f"{model}.json").read_text()) == metrics
+        assert "written back to the graph as emb_" in trained.stderr
+        assert active_model(graph, model).metrics["recall@20"] == metrics["recall@20"]
+
+    compared = graphrec(
+        "evaluate", "--models", "lightgcn,mf", "--out-dir", str(tmp_path / "cmp"), env=graph_env
+    )
+    assert compared.returncode == 0, compared.stderr[-2000:]
+    assert "| lightgcn (lightgcn) |" in compared.stdout and "| most_popular |" in compared.stdout
+    assert (tmp_path / "cmp" / "comparison.png").stat().st_size > 0
+
+
+def test_unknown_model_lists_the_known_ones(graph_env: dict[str, str]) -> None:
+    result = graphrec("train", "--model", "transformer", env=graph_env)
+    assert result.returncode == 2
+    for known in ("lightgcn", "mf", "ngcf", "relgnn"):
+        assert known in result.stderr
