@@ -82,3 +82,65 @@ def test_unknown_model_lists_the_known_ones(graph_env: dict[str, str]) -> None:
     assert result.returncode == 2
     for known in ("lightgcn", "mf", "ngcf", "relgnn"):
         assert known in result.stderr
+
+
+def test_relation_aware_model_starts_from_a_kge_run(
+    graph: GraphClient, graph_env: dict[str, str]
+) -> None:
+    ingested = graphrec(
+        "ingest",
+        "synthetic",
+        "--users",
+        "80",
+        "--items",
+        "60",
+        "--interactions",
+        "1500",
+        env=graph_env,
+    )
+    assert ingested.returncode == 0, ingested.stderr
+    kge = graphrec(
+        "kge",
+        "train",
+        "--model",
+        "TransE",
+        "--epochs",
+        "2",
+        "--dim",
+        "8",
+        "--run-name",
+        "tiny",
+        "--no-write-back",
+        env=graph_env,
+    )
+    assert kge.returncode == 0, kge.stderr[-2000:]
+    trained = graphrec(
+        "train",
+        "--model",
+        "relgnn",
+        "--epochs",
+        "1",
+        "--dim",
+        "8",
+        "--init-from-kge",
+        "tiny",
+        "--no-write-back",
+        env=graph_env,
+    )
+    assert trained.returncode == 0, trained.stderr[-2000:]
+    assert "recall@20" in json.loads(trained.stdout)
+    mismatch = graphrec(
+        "train",
+        "--model",
+        "relgnn",
+        "--epochs",
+        "1",
+        "--dim",
+        "16",
+        "--init-from-kge",
+        "tiny",
+        env=graph_env,
+    )
+    assert mismatch.returncode == 1 and "dimension" in mismatch.stderr
+    wrong_model = graphrec("train", "--model", "lightgcn", "--init-from-kge", "tiny", env=graph_env)
+    assert wrong_model.returncode == 2 and "relgnn" in wrong_model.stderr

@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from graphrec.cli import db, demo, evaluate, explain, ingest, recommend, serve, train
+from graphrec.cli import db, demo, evaluate, explain, ingest, kge, recommend, serve, train
 from graphrec.graph.errors import GraphError
 from graphrec.ingest import IngestError
 from graphrec.loaders import LoaderError
@@ -30,6 +30,7 @@ db.register(app)
 ingest.register(app)
 train.register(app)
 evaluate.register(app)
+kge.register(app)
 explain.register(app)
 recommend.register(app)
 serve.register(app)

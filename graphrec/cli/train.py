@@ -100,6 +100,15 @@ def train_command(
     resume: Annotated[
         bool, typer.Option(help="Resume from a checkpoint in --run-dir when there is one.")
     ] = True,
+    init_from_kge: Annotated[
+        str | None,
+        typer.Option(
+            "--init-from-kge",
+            metavar="RUN",
+            help="relgnn only: start concept embeddings from a `graphrec kge train` run "
+            "(its name or path); the KGE dimension must equal --dim.",
+        ),
+    ] = None,
     write_back: Annotated[
         bool,
         typer.Option(
@@ -116,7 +125,9 @@ def train_command(
     writes the embeddings back into the graph.
     """
     from graphrec.data import DataError
+    from graphrec.export import export_graph
     from graphrec.graph.connect import connect
+    from graphrec.kge import KGEError, concept_init
     from graphrec.models.registry import UnknownModelError, model_name, resolve_model
     from graphrec.pipeline import train_from_graph
     from graphrec.train import TrainingDivergedError
@@ -126,16 +137,28 @@ def train_command(
     except UnknownModelError as exc:
         raise typer.BadParameter(str(exc), param_hint="--model") from None
     name = model_name(model_class)
+    if init_from_kge is not None and name != "relgnn":
+        raise typer.BadParameter(
+            "only the relation-aware model (relgnn) has concept embeddings",
+            param_hint="--init-from-kge",
+        )
     settings = load_settings()
     run_dir = run_dir or settings.data_dir / "runs" / name
+    model_kwargs: dict[str, Any] = model_kwargs_for(model_class, dim=dim, layers=layers)
     try:
         with connect(settings) as graph:
+            exported = export_graph(graph, progress=True)
+            if init_from_kge is not None:
+                model_kwargs["concept_embeddings"] = concept_init(
+                    init_from_kge, exported[1].concepts, dim, data_dir=settings.data_dir
+                )
             run = train_from_graph(
                 graph,
                 model=name,
+                exported=exported,
                 split={"split": split.value, "test_ratio": test_ratio, "seed": seed},
                 write_back=write_back,
-                model_kwargs=model_kwargs_for(model_class, dim=dim, layers=layers),
+                model_kwargs=model_kwargs,
                 epochs=epochs,
                 batch_size=batch_size,
                 lr=lr,
@@ -146,7 +169,7 @@ def train_command(
                 run_dir=run_dir,
                 resume=resume,
             )
-    except (DataError, TrainingDivergedError, ValueError) as exc:
+    except (DataError, TrainingDivergedError, KGEError, ValueError) as exc:
         typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
         raise typer.Exit(1) from None
     typer.echo(run.data.summary(), err=True)
