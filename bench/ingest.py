@@ -4,7 +4,8 @@ For each source, on a fresh embedded server:
 
 1. **parse**: the parser alone (rows -> list), no database;
 2. **first load**: the full ingest (parse + graphrec's writer + driver + server);
-3. **re-run**: the same ingest again (idempotent: nothing new is created).
+3. **re-run**: the same ingest again (idempotent: nothing new is created);
+4. **export**: every interaction back out with :func:`graphrec.export.export_interactions`.
 
 Server time is what the server reports per write (``result_available_after +
 result_consumed_after``, summed by ``GraphClient.server_write_ms``); the rest of
@@ -27,6 +28,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from graphrec.export import export_interactions
 from graphrec.graph.client import GraphClient
 from graphrec.graph.embedded import EmbeddedServer, free_port
 from graphrec.ingest import ingest
@@ -63,6 +65,10 @@ def measure(
                     "server_s": round(server_s, 2),
                     "writer_and_driver_s": round(summary.seconds - server_s - parse_s, 2),
                 }
+            start = time.perf_counter()
+            table = export_interactions(graph)
+            export_s = time.perf_counter() - start
+            result["export"] = {"rows": len(table), "rows_per_s": round(len(table) / export_s)}
             counts = graph.read("graph/count_relationships")
             result["graph_relationships"] = {row["type"]: row["n"] for row in counts}
     finally:
@@ -87,6 +93,9 @@ def to_markdown(meta: dict, results: list[dict]) -> str:
                 f"{p['seconds']} | {p['relationships_per_s']:,} | {r['parse_s']} | "
                 f"{p['writer_and_driver_s']} | {p['server_s']} |"
             )
+    lines += ["", "| source | interactions exported | export rows/s |", "|---|---:|---:|"]
+    for r in results:
+        lines.append(f"| {r['source']} | {r['export']['rows']:,} | {r['export']['rows_per_s']:,} |")
     return "\n".join(lines) + "\n"
 
 
