@@ -140,16 +140,6 @@ class InteractionTable:
 
 
 # -- paging ---------------------------------------------------------------------------------------
-def _id_pages(graph: GraphClient, statement: str, page_size: int) -> Iterator[list[dict[str, Any]]]:
-    after = ""
-    while True:
-        page = graph.read(statement, after=after, limit=page_size)
-        if not page:
-            return
-        yield page
-        after = page[-1]["id"]
-
-
 def _chunks(ids: Sequence[str], size: int) -> Iterator[list[str]]:
     for start in range(0, len(ids), size):
         yield list(ids[start : start + size])
@@ -157,7 +147,9 @@ def _chunks(ids: Sequence[str], size: int) -> Iterator[list[str]]:
 
 def _user_ids(graph: GraphClient, page_size: int) -> list[str]:
     return [
-        row["id"] for page in _id_pages(graph, "export/user_ids_page", page_size) for row in page
+        row["id"]
+        for page in graph.pages("export/user_ids_page", page_size=page_size)
+        for row in page
     ]
 
 
@@ -285,7 +277,7 @@ def export_graph(
 
     catalog = [
         (row["id"], row["title"])
-        for page in _id_pages(graph, "export/item_ids_page", page_size * 10)
+        for page in graph.pages("export/item_ids_page", page_size=page_size * 10)
         for row in page
     ]
     if seeded:
@@ -338,7 +330,7 @@ def _export_knowledge(
     kinds_filter = set(filters.concept_kinds) if filters.concept_kinds is not None else None
     concepts = [
         row
-        for page in _id_pages(graph, "export/concepts_page", page_size * 10)
+        for page in graph.pages("export/concepts_page", page_size=page_size * 10)
         for row in page
         if kinds_filter is None or row["kind"] in kinds_filter
     ]

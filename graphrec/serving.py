@@ -21,7 +21,7 @@ capability probe finds one (Neo4j 5.13+).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -101,22 +101,16 @@ def default_model_name(records: Sequence[ModelRecord], requested: str | None = N
 
 
 # -- catalog ----------------------------------------------------------------------------------------
-def _pages(graph: GraphClient, statement: str, page_size: int) -> Iterator[list[dict[str, Any]]]:
-    after = ""
-    while True:
-        page = graph.read(statement, after=after, limit=page_size)
-        if not page:
-            return
-        yield page
-        after = page[-1]["id"]
-
-
 def load_catalog(graph: GraphClient, *, page_size: int = 10_000) -> Catalog:
     """Items (id order) with titles, concepts, and the concept hierarchy."""
-    items = [row for page in _pages(graph, "export/item_ids_page", page_size) for row in page]
+    items = [
+        row for page in graph.pages("export/item_ids_page", page_size=page_size) for row in page
+    ]
     item_ids = [row["id"] for row in items]
     concept_ids = [
-        row["id"] for page in _pages(graph, "export/concepts_page", page_size) for row in page
+        row["id"]
+        for page in graph.pages("export/concepts_page", page_size=page_size)
+        for row in page
     ]
     concepts_of: dict[str, list[str]] = {}
     for start in range(0, len(item_ids), CHUNK):
@@ -148,7 +142,7 @@ def load_seen(graph: GraphClient, catalog: Catalog, *, page_size: int = 2_000) -
     """
     lookup = catalog.item_pos
     seen: dict[str, np.ndarray] = {}
-    for page in _pages(graph, "recommend/seen_items_page", page_size):
+    for page in graph.pages("recommend/seen_items_page", page_size=page_size):
         for row in page:
             positions = [lookup[i] for i in row["items"] if i in lookup]
             if positions:

@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from graphrec.cli._common import load_settings
-from graphrec.demo import DemoOptions, run_demo
 
 
 def register(app: typer.Typer) -> None:
@@ -45,6 +44,8 @@ def demo_command(
     explanation path each; saves training curves and a metric comparison as PNG.
     Re-running is safe: ingestion is idempotent and each run writes a new model version.
     """
+    from graphrec.demo import DemoOptions, run_demo  # torch and PyG: only when the demo runs
+
     options = DemoOptions(
         dataset=dataset,
         users=users,

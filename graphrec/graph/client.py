@@ -187,6 +187,24 @@ class GraphClient:
             raise translate_error(self.target, exc) from exc
         return [dict(record.items()) for record in result.records]
 
+    def pages(
+        self, name: str, /, *, page_size: int, **params: Any
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Page through the read statement ``name`` in business-id order.
+
+        The statement takes ``$after`` (the last ``id`` of the previous page,
+        ``""`` first) and ``$limit``, and returns rows with an ``id`` column,
+        ordered by it. Keyset paging: each page is one short query, whatever
+        the size of the graph.
+        """
+        after = ""
+        while True:
+            page = self.read(name, after=after, limit=page_size, **params)
+            if not page:
+                return
+            yield page
+            after = page[-1]["id"]
+
     def write(self, name: str, /, **params: Any) -> dict[str, int]:
         """Run the write statement ``name`` in one managed transaction; return its counters."""
         return self.run_write(cypher.load(name), params)
