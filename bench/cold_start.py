@@ -65,7 +65,7 @@ from graphrec.coldstart import (
 from graphrec.data import INTERACTED, RecData
 from graphrec.evaluate import evaluate
 from graphrec.export import ExportFilters, IdMap, export_graph, load_export, save_export
-from graphrec.kge import KGEResult, concept_init, kg_triples, train_kge
+from graphrec.kge import KGEResult, KGERun, concept_init, kg_triples, train_kge
 from graphrec.metrics import NDCG, Recall
 from graphrec.train import train
 
@@ -436,7 +436,10 @@ def main() -> None:
         "lightgcn": {"test": gnn.metrics, "best_epoch": gnn.best_epoch, "seconds": gnn.seconds},
     }
     if not args.skip_relgnn:
-        init = concept_init(_as_run(kge), ids.concepts, args.dim, std=0.1)
+        # Through a saved run, as `graphrec train --init-from-kge RUN` would read it.
+        with tempfile.TemporaryDirectory() as folder:
+            run = KGERun(kge.save(Path(folder) / "transe"))
+            init = concept_init(run, ids.concepts, args.dim, std=0.1)
         report["init_from_kge"] = {
             "random": relgnn_arm(warm_data, None, args, evaluator),
             "TransE": relgnn_arm(warm_data, init, args, evaluator),
@@ -463,15 +466,6 @@ def main() -> None:
     markdown = to_markdown(report)
     (OUT / f"{name}.md").write_text(markdown)
     print(markdown)
-
-
-def _as_run(result: KGEResult) -> Any:
-    """Save the KGE result in a temporary run folder so :func:`concept_init` reads it as
-    ``graphrec train --init-from-kge`` would."""
-    from graphrec.kge import KGERun
-
-    folder = Path(tempfile.mkdtemp(prefix="graphrec-kge-"))
-    return KGERun(result.save(folder / "transe"))
 
 
 if __name__ == "__main__":

@@ -94,8 +94,8 @@ def train_command(
         typer.Option(
             min=0,
             help="Early stopping: check validation MRR every --check-every epochs, stop after "
-            "this many checks without improvement and keep the best weights. 0 trains all "
-            "epochs.",
+            "this many checks without improvement and restore the best weights. 0 trains "
+            "all epochs.",
         ),
     ] = 0,
     check_every: Annotated[

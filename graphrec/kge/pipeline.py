@@ -178,7 +178,8 @@ def train_kge(
         patience: With a positive value, PyKEEN's early stopper evaluates
             validation MRR every ``check_every`` epochs, stops after
             ``patience`` checks without improvement and restores the best
-            weights; 0 trains all epochs (default: 0).
+            weights (when all epochs run without stopping, the last weights are
+            kept, as in PyKEEN); 0 trains all epochs (default: 0).
         check_every: Epochs between early-stopping checks (default: 10).
         max_eval_triples: Evaluate (test, and validation for early stopping) on
             a random subset of this many triples; the others still count as
@@ -291,6 +292,7 @@ def train_kge(
     except (KeyError, ValueError, TypeError, NotImplementedError) as exc:
         reason = " ".join(str(exc).split())
         raise KGEError(f"PyKEEN could not train {model_class.__name__}: {reason}") from exc
+    _remove_best_weights_file(result.stopper)
     epochs_run = len(result.losses)
     best_epoch = getattr(result.stopper, "best_epoch", None) if patience > 0 else None
     metrics = {
@@ -352,6 +354,14 @@ def _check_loss(loss: str) -> None:
     except (KeyError, ValueError):
         known = ", ".join(sorted(loss_resolver.options))
         raise KGEError(f"unknown loss {loss!r}; PyKEEN's losses: {known}") from None
+
+
+def _remove_best_weights_file(stopper: Any) -> None:
+    """PyKEEN's early stopper deletes its best-weights file only when it stops training;
+    when all epochs run, the file stays in PyKEEN's checkpoint folder."""
+    path = getattr(stopper, "best_model_path", None)
+    if path is not None and Path(path).is_file():
+        Path(path).unlink()
 
 
 def _evaluation_batch_size(num_entities: int, dim: int, budget_bytes: int = 2**27) -> int:
