@@ -115,6 +115,11 @@ class ExplanationOut(BaseModel):
     paths: list[ExplanationPathOut] = Field(
         description="Best first; empty when no path connects them."
     )
+    reason: str | None = Field(
+        default=None,
+        description="Why there is no path, when `paths` is empty.",
+        examples=["no path of these kinds within 3 hops connects user 42 to item 318"],
+    )
 
 
 class RecommendationsOut(BaseModel):

@@ -152,6 +152,9 @@ async def explanation(
         item_id=item_id,
         model=ModelRef(name=vectors.name, version=vectors.version),
         paths=[_path_out(p) for p in paths],
+        reason=None
+        if paths
+        else f"no path of these kinds within {max_hops} hops connects user {user_id} to item {item_id}",
     )
 
 

@@ -21,7 +21,7 @@ def test_explanation_paths_are_real(
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["model"] == top["model"] and body["item_id"] == item
-    assert 1 <= len(body["paths"]) <= 3
+    assert 1 <= len(body["paths"]) <= 3 and body["reason"] is None
     scores = [p["score"] for p in body["paths"]]
     assert scores == sorted(scores, reverse=True)
     with GraphClient.open(shared_graph.target) as graph:
@@ -70,3 +70,19 @@ def test_explanation_bad_input(shared_client: TestClient, trained: Any) -> None:
     )
     sneaky = shared_client.get(f"{base}/x'%7D)%20DETACH%20DELETE%20n%20%2F%2F/explanation")
     assert sneaky.status_code == 404 and "detail" in sneaky.json()
+
+
+def test_no_path_is_an_empty_answer_with_a_reason(
+    shared_client: TestClient, trained: Any, lonely_user: str
+) -> None:
+    item = trained.embeddings["Item"].ids[0]
+    response = shared_client.get(
+        f"/users/{lonely_user}/recommendations/{item}/explanation", params={"max_hops": 2}
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["paths"] == []
+    assert (
+        body["reason"]
+        == f"no path of these kinds within 2 hops connects user {lonely_user} to item {item}"
+    )
