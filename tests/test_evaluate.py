@@ -20,7 +20,6 @@ SCORES = torch.tensor(
 )
 
 
-
 @pytest.fixture
 def data() -> RecData:
     return RecData(

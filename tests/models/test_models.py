@@ -15,7 +15,6 @@ SMALL = {
 }
 
 
-
 @pytest.fixture(scope="module")
 def data() -> RecData:
     hetero = synthetic_hetero(num_users=30, num_items=24, interactions_per_user=6, seed=0)
