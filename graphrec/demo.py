@@ -29,10 +29,10 @@ from graphrec.plots import plot_history
 @dataclass(frozen=True)
 class DemoOptions:
     dataset: Path | None = None
-    users: int = 1_500
-    items: int = 1_200
-    interactions: int = 60_000
-    epochs: int = 30
+    users: int = 1_000
+    items: int = 800
+    interactions: int = 30_000
+    epochs: int = 15
     dim: int = 64
     seed: int = 0
     out_dir: Path = Path("demo-output")

@@ -23,14 +23,14 @@ def demo_command(
             file_okay=False,
         ),
     ] = None,
-    users: Annotated[int, typer.Option(min=10, help="Synthetic catalog: users.")] = 1_500,
-    items: Annotated[int, typer.Option(min=10, help="Synthetic catalog: items.")] = 1_200,
+    users: Annotated[int, typer.Option(min=10, help="Synthetic catalog: users.")] = 1_000,
+    items: Annotated[int, typer.Option(min=10, help="Synthetic catalog: items.")] = 800,
     interactions: Annotated[
         int, typer.Option(min=100, help="Synthetic catalog: interactions.")
-    ] = 60_000,
+    ] = 30_000,
     epochs: Annotated[
         int, typer.Option(min=1, help="Most epochs per model (early stopping may end sooner).")
-    ] = 30,
+    ] = 15,
     dim: Annotated[int, typer.Option(min=2, help="Embedding size.")] = 64,
     seed: Annotated[int, typer.Option(help="Seed for the catalog, the split and training.")] = 0,
     out_dir: Annotated[Path, typer.Option(help="Where plots and tables go.")] = Path("demo-output"),
