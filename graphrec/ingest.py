@@ -213,6 +213,18 @@ class IngestSummary:
         return "\n".join(lines)
 
 
+def _create_then_refresh(graph: GraphClient, create: str, update: str | None, rows: list) -> int:
+    """Run ``create`` (creates what is missing), then ``update`` if some rows already existed.
+
+    Returns the number of nodes or relationships created.
+    """
+    counters = graph.write(create, rows=rows)
+    created = counters.get("nodes_created", 0) + counters.get("relationships_created", 0)
+    if update is not None and created < len(rows):
+        graph.write(update, rows=rows)
+    return created
+
+
 # -- the writer --------------------------------------------------------------------------------------
 class Ingestor:
     """Buffer rows per kind and write them in ``UNWIND`` batches.
@@ -284,15 +296,17 @@ class Ingestor:
             return
         rows = list(buffer.values())
         buffer.clear()
-        counters = self.graph.write(target.create, rows=rows)
-        created = counters.get("nodes_created" if target.is_node else "relationships_created", 0)
-        if target.update is not None and created < len(rows):
-            self.graph.write(target.update, rows=rows)
+        self._record(
+            target, len(rows), _create_then_refresh(self.graph, target.create, target.update, rows)
+        )
+
+    def _record(self, target: _Target, rows: int, created: int) -> None:
+        """Count a written batch in the summary and report progress."""
         count = self.summary.count(target)
-        count.rows += len(rows)
+        count.rows += rows
         count.created += created
         if self.on_rows is not None:
-            self.on_rows(len(rows))
+            self.on_rows(rows)
 
     def _flush_interactions(self, buffer: dict[Hashable, dict[str, Any]]) -> None:
         """Create the new ``(user, item, kind)`` keys, refresh changed ones, skip the rest."""
@@ -312,11 +326,7 @@ class Ingestor:
         counters = self.graph.write(target.create, rows=new) if new else {}
         if changed:
             self.graph.write(target.update, rows=changed)
-        count = self.summary.count(target)
-        count.rows += len(batch)
-        count.created += counters.get("relationships_created", 0)
-        if self.on_rows is not None:
-            self.on_rows(len(batch))
+        self._record(target, len(batch), counters.get("relationships_created", 0))
 
     def _known_edges(self, user_ids: set[str]) -> dict[str, dict[tuple[str, str], tuple]]:
         """The ``INTERACTED`` edges of ``user_ids``, per user, read from the graph once per run.
@@ -344,12 +354,9 @@ class Ingestor:
         if not self._duplicate_rows:
             return
         rows, self._duplicate_rows = self._duplicate_rows, []
-        counters = self.graph.write("ingest/create_interactions", rows=rows)
-        count = self.summary.count(_TARGETS[InteractionRow])
-        count.rows += len(rows)
-        count.created += counters.get("relationships_created", 0)
-        if self.on_rows is not None:
-            self.on_rows(len(rows))
+        target = _TARGETS[InteractionRow]
+        counters = self.graph.write(target.create, rows=rows)
+        self._record(target, len(rows), counters.get("relationships_created", 0))
 
     def close(self) -> IngestSummary:
         """Write everything still buffered (nodes first) and return the summary."""
@@ -439,10 +446,8 @@ def derive_co_engagement(
         for s, t, w, n in zip(links.source, links.target, links.weight, links.shared, strict=True)
     ]
     for chunk in batched(rows, batch_size):
-        counters = graph.write("ingest/create_missing_co_engaged", rows=chunk)
-        created = counters.get("relationships_created", 0)
-        if created < len(chunk):
-            graph.write("ingest/update_co_engaged", rows=chunk)
         count.rows += len(chunk)
-        count.created += created
+        count.created += _create_then_refresh(
+            graph, "ingest/create_missing_co_engaged", "ingest/update_co_engaged", chunk
+        )
     return count
