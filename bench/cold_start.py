@@ -41,7 +41,6 @@ Results: ``bench/out/cold_start.{json,md}``; the markdown is printed.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -54,6 +53,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from _report import save  # bench/_report.py (scripts run from bench/)
 from torch_geometric.data import HeteroData
 
 from graphrec.coldstart import (
@@ -69,7 +69,6 @@ from graphrec.kge import KGEResult, KGERun, concept_init, kg_triples, train_kge
 from graphrec.metrics import NDCG, Recall
 from graphrec.train import train
 
-OUT = Path(__file__).parent / "out"
 MOVIELENS = Path(__file__).resolve().parents[2] / "shared" / "data" / "ml-latest-small"
 CACHE = Path(tempfile.gettempdir()) / "graphrec-bench" / "ml-latest-small-export"
 CATALOG_KINDS = ("genre", "decade")
@@ -460,12 +459,7 @@ def main() -> None:
         "total_seconds": time.perf_counter() - started,
         "args": vars(args) | {"movielens": str(args.movielens), "cache": str(args.cache)},
     }
-    OUT.mkdir(exist_ok=True)
-    name = f"cold_start{'_' + args.tag if args.tag else ''}"
-    (OUT / f"{name}.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
-    markdown = to_markdown(report)
-    (OUT / f"{name}.md").write_text(markdown)
-    print(markdown)
+    save(f"cold_start{'_' + args.tag if args.tag else ''}", report, to_markdown(report))
 
 
 if __name__ == "__main__":

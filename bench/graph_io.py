@@ -17,15 +17,13 @@ Writes JSON and markdown to ``bench/out/``.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import random
 import tempfile
 import time
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
+
+from _report import machine, save, today  # bench/_report.py (scripts run from bench/)
 
 from graphrec.export import export_interactions
 from graphrec.graph.client import GraphClient
@@ -34,7 +32,6 @@ from graphrec.ingest import ingest
 from graphrec.loaders.rows import InteractionRow, ItemRow, UserRow
 
 HERE = Path(__file__).parent
-OUT = HERE / "out"
 
 
 def bench_cypher(name: str) -> str:
@@ -155,19 +152,15 @@ def main() -> None:
         finally:
             server.stop()
     meta = {
-        "date": datetime.now(UTC).strftime("%Y-%m-%d"),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "date": today(),
+        "machine": machine(),
         "server": agent,
         "command": f"python bench/graph_io.py --relationships {args.relationships} --users {args.users} "
         f"--items {args.items} --batch-size {args.batch_size}",
         "relationships": args.relationships,
         "batch_size": args.batch_size,
     }
-    OUT.mkdir(exist_ok=True)
-    (OUT / "graph_io.json").write_text(json.dumps({"meta": meta, "results": results}, indent=2))
-    markdown = to_markdown(meta, results)
-    (OUT / "graph_io.md").write_text(markdown)
-    print(markdown)
+    save("graph_io", {"meta": meta, "results": results}, to_markdown(meta, results))
 
 
 if __name__ == "__main__":

@@ -19,14 +19,12 @@ packing, network).
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import tempfile
 import time
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
+
+from _report import machine, save, today  # bench/_report.py (scripts run from bench/)
 
 from graphrec.export import export_interactions
 from graphrec.graph.client import GraphClient
@@ -34,7 +32,6 @@ from graphrec.graph.embedded import EmbeddedServer, free_port
 from graphrec.ingest import ingest
 from graphrec.loaders import parse
 
-OUT = Path(__file__).parent / "out"
 ML_SMALL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ml-latest-small"
 
 
@@ -148,18 +145,14 @@ def main() -> None:
             server.stop()
 
     meta = {
-        "date": datetime.now(UTC).strftime("%Y-%m-%d"),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "date": today(),
+        "machine": machine(),
         "server": agent,
         "command": f"python bench/ingest.py --users {args.users} --items {args.items} "
         f"--interactions {args.interactions} --batch-size {args.batch_size}",
         "batch_size": args.batch_size,
     }
-    OUT.mkdir(exist_ok=True)
-    (OUT / "ingest.json").write_text(json.dumps({"meta": meta, "results": results}, indent=2))
-    markdown = to_markdown(meta, results)
-    (OUT / "ingest.md").write_text(markdown)
-    print(markdown)
+    save("ingest", {"meta": meta, "results": results}, to_markdown(meta, results))
 
 
 if __name__ == "__main__":

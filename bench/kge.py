@@ -42,8 +42,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _report import save  # bench/_report.py (scripts run from bench/)
 
-OUT = Path(__file__).parent / "out"
 MOVIELENS = Path(__file__).resolve().parents[2] / "shared" / "data" / "ml-latest-small"
 CACHE = Path(tempfile.gettempdir()) / "graphrec-bench" / "ml-latest-small-export"
 
@@ -278,12 +278,11 @@ def main() -> None:
         "threads": args.threads,
         "command": " ".join(["python bench/kge.py", *sys.argv[1:]]),
     }
-    OUT.mkdir(exist_ok=True)
-    name = f"kge{'_' + args.tag if args.tag else ''}"
-    (OUT / f"{name}.json").write_text(json.dumps({"meta": meta, "runs": rows}, indent=2) + "\n")
-    markdown = to_markdown(meta, rows)
-    (OUT / f"{name}.md").write_text(markdown)
-    print(markdown)
+    save(
+        f"kge{'_' + args.tag if args.tag else ''}",
+        {"meta": meta, "runs": rows},
+        to_markdown(meta, rows),
+    )
 
 
 if __name__ == "__main__":

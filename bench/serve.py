@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import platform
 import subprocess
@@ -46,6 +45,7 @@ from typing import Any
 
 import httpx
 import numpy as np
+from _report import save  # bench/_report.py (scripts run from bench/)
 
 from graphrec import loaders
 from graphrec.graph.client import ConnectionTarget, GraphClient
@@ -54,8 +54,6 @@ from graphrec.ingest import ingest
 from graphrec.loaders.rows import InteractionRow, ItemRow, UserRow
 from graphrec.writeback import Embeddings, write_embeddings
 
-HERE = Path(__file__).parent
-OUT = HERE / "out"
 MOVIELENS = Path("/work/shared/data/ml-latest-small")
 API_KEY = "bench-key"
 DIM = 64
@@ -542,12 +540,8 @@ def main() -> None:
         "server": agent,
         "command": "python bench/serve.py " + " ".join(sys.argv[1:]),
     }
-    OUT.mkdir(exist_ok=True)
     report = {"meta": meta, "writeback": writeback, "catalogs": catalogs}
-    (OUT / "serve.json").write_text(json.dumps(report, indent=2))
-    markdown = to_markdown(meta, writeback, catalogs)
-    (OUT / "serve.md").write_text(markdown)
-    print(markdown)
+    save("serve", report, to_markdown(meta, writeback, catalogs))
 
 
 if __name__ == "__main__":

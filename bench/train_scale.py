@@ -10,21 +10,15 @@ measures training only.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import resource
 import time
-from datetime import UTC, datetime
-from pathlib import Path
 
 import torch
+from _report import machine, save, today  # bench/_report.py (scripts run from bench/)
 
 from graphrec.data import RecData, synthetic_hetero
 from graphrec.models.lightgcn import LightGCN
 from graphrec.train import Trainer
-
-OUT = Path(__file__).parent / "out"
 
 
 def main() -> None:
@@ -60,16 +54,14 @@ def main() -> None:
         epochs.append({**{k: round(v, 4) for k, v in row.items()}, "wall_seconds": round(wall, 1)})
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result = {
-        "date": datetime.now(UTC).strftime("%Y-%m-%d"),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, torch threads {args.threads}",
+        "date": today(),
+        "machine": f"{machine()}, torch threads {args.threads}",
         "interactions": int(hetero["user", "interacted", "item"].num_edges),
         "train_edges": int(data.train.size(1)),
         "build_s": round(build_s, 1),
         "epochs": epochs,
         "peak_rss_mib": round(peak_mib),
     }
-    OUT.mkdir(exist_ok=True)
-    (OUT / "train_scale.json").write_text(json.dumps(result, indent=2))
     lines = [
         f"### train_scale ({result['date']}, {result['machine']})",
         "",
@@ -86,9 +78,7 @@ def main() -> None:
             f"| {e['epoch']} | {e['seconds']:.1f} | {e['wall_seconds']} | {e['loss']} | {recall} |"
         )
     lines.append(f"\nPeak RSS: {result['peak_rss_mib']:,} MiB.")
-    markdown = "\n".join(lines) + "\n"
-    (OUT / "train_scale.md").write_text(markdown)
-    print(markdown)
+    save("train_scale", result, "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":
