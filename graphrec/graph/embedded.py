@@ -60,12 +60,9 @@ class ServerStatus:
 
 
 def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+    """True when ``pid`` runs and is an embedded-server process (not a recycled pid)."""
+    if not _pid_exists(pid):
         return False
-    except PermissionError:
-        return True
     cmdline = Path(f"/proc/{pid}/cmdline")
     if cmdline.exists():  # guard against a recycled pid
         try:
