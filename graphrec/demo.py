@@ -47,7 +47,8 @@ def run_demo(settings: Settings, options: DemoOptions) -> dict[str, PipelineResu
     out = options.out_dir
     out.mkdir(parents=True, exist_ok=True)
     with connect(settings) as graph:
-        _say(f"graph: {graph.target.uri} (database {graph.target.database})")
+        answer = graph.read("graph/ping")[0]["ok"]  # the smoke query
+        _say(f"graph: {graph.target.uri} (database {graph.target.database}; RETURN 1 -> {answer})")
         if options.dataset is not None:
             rows = parse("movielens", options.dataset)
             source = f"MovieLens at {options.dataset}"

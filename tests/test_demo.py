@@ -41,6 +41,7 @@ def test_demo_runs_the_whole_loop(
     )
     assert result.returncode == 0, result.stderr[-3000:]
     stdout = result.stdout
+    assert "RETURN 1 -> 1" in stdout
     for step in (
         "1/5 ingesting",
         "2/5 exporting",
