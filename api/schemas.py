@@ -120,6 +120,16 @@ class ExplanationOut(BaseModel):
         description="Why there is no path, when `paths` is empty.",
         examples=["no path of these kinds within 3 hops connects user 42 to item 318"],
     )
+    partial: bool = Field(
+        default=False,
+        description="True when some path queries ran out of time: `paths` holds what "
+        "the others found.",
+    )
+    timed_out: list[str] = Field(
+        default_factory=list,
+        description="The path kinds whose queries ran out of time.",
+        examples=[["knowledge_graph"]],
+    )
 
 
 class RecommendationsOut(BaseModel):
@@ -161,6 +171,11 @@ class RecommendationsOut(BaseModel):
     items: list[ScoredItemOut]
     explanations: dict[str, ExplanationPathOut | None] | None = Field(
         default=None, description="With explain=true: the best path per item id (null when none)."
+    )
+    explanations_partial: bool = Field(
+        default=False,
+        description="With explain=true: True when some path queries ran out of time, so an "
+        "item's best path may be missing or not the best.",
     )
 
 

@@ -58,6 +58,12 @@ class Settings(BaseSettings):
     api_max_body_bytes: int = Field(
         default=1_000_000, gt=0, description="Largest request body accepted."
     )
+    api_explain_timeout: float = Field(
+        default=2.0,
+        gt=0,
+        description="Seconds an explanation's path queries may take; past it the answer "
+        "holds the paths found so far and is flagged partial.",
+    )
 
     @field_validator("neo4j_uri")
     @classmethod

@@ -144,7 +144,7 @@ def _show_users(graph, run: PipelineResult, *, count: int, k: int) -> None:  # n
             title = ids.item_titles[item] or item_id
             typer.echo(f"  {rank}. {title}  (score {score:.3f})")
             if rank == 1:
-                paths = explain(graph, user_id, item_id, vector, max_paths=1)
+                paths = explain(graph, user_id, item_id, vector, max_paths=1).paths
                 reason = (
                     paths[0].sentence if paths else "no path in the graph (a pure embedding match)"
                 )

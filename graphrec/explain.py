@@ -32,10 +32,13 @@ them.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import neo4j
 import numpy as np
 
 from graphrec.graph.client import GraphClient
@@ -180,6 +183,28 @@ class _Builder:
         return Explanation(kind, nodes, rels, 0.0, sentence, row["anchor_id"], details)
 
 
+@dataclass
+class PathSearch:
+    """What a path search found: the paths, and the kinds whose query ran out of time.
+
+    With ``timed_out`` non-empty the answer is partial: the paths are those of
+    the kinds that answered within the deadline.
+    """
+
+    paths: list[Explanation]
+    timed_out: tuple[str, ...] = ()
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.timed_out)
+
+
+#: Runs the path queries of one request side by side (one connection each). Shared, so a
+#: flood of slow requests queues here (and times out, flagged) instead of opening more
+#: connections than the driver's pool holds.
+_QUERIES = ThreadPoolExecutor(max_workers=16, thread_name_prefix="graphrec-explain")
+
+
 def find_paths(
     graph: GraphClient,
     user_id: str,
@@ -188,19 +213,48 @@ def find_paths(
     max_hops: int = 3,
     per_kind: int = 25,
     kinds: Sequence[str] = PATH_KINDS,
-) -> list[Explanation]:
-    """Every candidate path (up to ``per_kind`` of each kind), unscored."""
+    timeout: float | None = None,
+) -> PathSearch:
+    """Every candidate path (up to ``per_kind`` of each kind), unscored.
+
+    The kinds' queries run concurrently. With a ``timeout`` (seconds), the
+    search returns when it has passed, with the paths of the kinds that
+    answered and the others named in :attr:`PathSearch.timed_out`; the timeout
+    is also sent as each query's transaction timeout, so Neo4j stops the
+    abandoned queries (engines that ignore it let them finish in the background).
+    """
     if not 1 <= max_hops <= 4:
         raise ValueError(f"max_hops must be between 1 and 4, got {max_hops}")
-    titles = graph.read("explain/titles", ids=[item_id])
-    builder = _Builder(user_id, item_id, titles[0]["title"] if titles else None)
-    paths: list[Explanation] = []
+    if timeout is not None and timeout <= 0:
+        raise ValueError(f"timeout must be positive seconds, got {timeout}")
+    deadline = None if timeout is None else time.monotonic() + timeout
+    titles = _QUERIES.submit(graph.read, "explain/titles", timeout_=timeout, ids=[item_id])
+    queries = {}
     for kind in kinds:
         params: dict[str, Any] = {"user": user_id, "item": item_id, "limit": per_kind}
         if kind == "knowledge_graph":
             params["max_hops"] = max_hops
-        paths.extend(builder.build(kind, row) for row in graph.read(f"explain/{kind}", **params))
-    return paths
+        queries[kind] = _QUERIES.submit(graph.read, f"explain/{kind}", timeout_=timeout, **params)
+    remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+    wait([titles, *queries.values()], timeout=remaining)
+    title_rows = titles.result() if titles.done() else []
+    builder = _Builder(user_id, item_id, title_rows[0]["title"] if title_rows else None)
+    paths: list[Explanation] = []
+    timed_out: list[str] = []
+    for kind, future in queries.items():
+        if not future.done():
+            future.cancel()  # a query still queued never starts
+            timed_out.append(kind)
+            continue
+        try:
+            rows = future.result()
+        except neo4j.exceptions.ClientError as exc:
+            if "TransactionTimedOut" not in (exc.code or ""):
+                raise
+            timed_out.append(kind)  # Neo4j enforced the transaction timeout
+            continue
+        paths.extend(builder.build(kind, row) for row in rows)
+    return PathSearch(paths, tuple(timed_out))
 
 
 def rank_paths(
@@ -241,28 +295,26 @@ def explain(
     *,
     max_paths: int = 3,
     max_hops: int = 3,
-) -> list[Explanation]:
+    timeout: float | None = None,
+) -> PathSearch:
     """The ``max_paths`` best explanations of recommending ``item_id`` to ``user_id``.
 
     Different anchors are preferred: the same anchor item appears at most once
-    unless there are not enough other paths.
+    unless there are not enough other paths. ``timeout`` bounds the path search
+    (see :func:`find_paths`); the result says which kinds it had to leave out.
     """
-    ranked = rank_paths(
-        find_paths(graph, user_id, item_id, max_hops=max_hops),
-        vector,
-        user_id=user_id,
-        item_id=item_id,
-    )
+    search = find_paths(graph, user_id, item_id, max_hops=max_hops, timeout=timeout)
+    ranked = rank_paths(search.paths, vector, user_id=user_id, item_id=item_id)
     chosen: list[Explanation] = []
     anchors: set[str | None] = set()
     for path in ranked:
+        if len(chosen) == max_paths:
+            break
         if path.anchor_id is None or path.anchor_id not in anchors:
             chosen.append(path)
             anchors.add(path.anchor_id)
-        if len(chosen) == max_paths:
-            return chosen
     chosen += [p for p in ranked if p not in chosen][: max_paths - len(chosen)]
-    return chosen
+    return PathSearch(chosen, search.timed_out)
 
 
 def model_vectors(graph: GraphClient, model: str | None = None) -> tuple[str, VectorLookup]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from graphrec.explain import explain, find_paths, rank_paths
+from graphrec.explain import PATH_KINDS, explain, find_paths, rank_paths
 from graphrec.graph.client import GraphClient
 from graphrec.ingest import derive_co_engagement, ingest
 from graphrec.loaders.rows import (
@@ -64,7 +64,9 @@ def lookup(label: str, node_id: str):  # noqa: ANN201
 
 
 def test_every_path_kind_is_found(small_world: GraphClient) -> None:
-    paths = find_paths(small_world, "me", "aliens")
+    search = find_paths(small_world, "me", "aliens")
+    assert not search.partial
+    paths = search.paths
     kinds = {p.kind for p in paths}
     assert kinds == {"co_engagement", "content", "collaborative", "knowledge_graph", "attribute"}
     content = next(p for p in paths if p.kind == "content")
@@ -97,7 +99,8 @@ def test_every_path_kind_is_found(small_world: GraphClient) -> None:
 
 def test_hop_limit(small_world: GraphClient) -> None:
     assert any(
-        p.kind == "knowledge_graph" for p in find_paths(small_world, "me", "aliens", max_hops=1)
+        p.kind == "knowledge_graph"
+        for p in find_paths(small_world, "me", "aliens", max_hops=1).paths
     )
     with pytest.raises(ValueError, match="max_hops"):
         find_paths(small_world, "me", "aliens", max_hops=0)
@@ -105,7 +108,7 @@ def test_hop_limit(small_world: GraphClient) -> None:
 
 def test_ranking_follows_the_model(small_world: GraphClient) -> None:
     ranked = rank_paths(
-        find_paths(small_world, "me", "aliens"), lookup, user_id="me", item_id="aliens"
+        find_paths(small_world, "me", "aliens").paths, lookup, user_id="me", item_id="aliens"
     )
     assert ranked[0].kind == "co_engagement"  # similar anchor, tightest path
     assert ranked[0].score == pytest.approx(
@@ -119,7 +122,7 @@ def test_ranking_follows_the_model(small_world: GraphClient) -> None:
     flipped = dict(VECTORS)
     flipped["Item", "aliens"] = np.array([0.0, 1.0])
     reranked = rank_paths(
-        find_paths(small_world, "me", "aliens"),
+        find_paths(small_world, "me", "aliens").paths,
         lambda label, i: flipped.get((str(label), i)),
         user_id="me",
         item_id="aliens",
@@ -142,7 +145,7 @@ def test_ranking_follows_the_model(small_world: GraphClient) -> None:
 
 
 def test_explain_prefers_distinct_anchors_and_serialises(small_world: GraphClient) -> None:
-    best = explain(small_world, "me", "aliens", lookup, max_paths=3)
+    best = explain(small_world, "me", "aliens", lookup, max_paths=3).paths
     assert len(best) == 3
     assert best[0].kind == "co_engagement"
     as_json = best[0].as_dict()
@@ -152,10 +155,23 @@ def test_explain_prefers_distinct_anchors_and_serialises(small_world: GraphClien
 
 def test_a_real_but_weak_path_is_still_a_path(small_world: GraphClient) -> None:
     # fan1 -> alien <- me -> heat: collaborative, although the model sees no similarity.
-    [path] = explain(small_world, "fan1", "heat", lookup, max_paths=1)
+    [path] = explain(small_world, "fan1", "heat", lookup, max_paths=1).paths
     assert path.kind == "collaborative" and 0 < path.score < 0.1
 
 
 def test_no_path_means_no_explanation(small_world: GraphClient) -> None:
-    assert explain(small_world, "me", "lonely", lookup) == []
-    assert explain(small_world, "nobody", "aliens", lookup) == []
+    assert explain(small_world, "me", "lonely", lookup).paths == []
+    assert explain(small_world, "nobody", "aliens", lookup).paths == []
+
+
+def test_a_query_past_the_deadline_is_left_out_and_flagged(small_world: GraphClient) -> None:
+    # A Bolt round trip takes far longer than a microsecond: every query misses the deadline.
+    late = explain(small_world, "me", "aliens", lookup, timeout=1e-6)
+    assert late.partial and set(late.timed_out) == set(PATH_KINDS)
+    assert late.paths == []
+    # With time to spare, the same search is complete.
+    complete = explain(small_world, "me", "aliens", lookup, max_paths=20, timeout=30.0)
+    assert not complete.partial and complete.timed_out == ()
+    assert {p.kind for p in complete.paths} == set(PATH_KINDS)
+    with pytest.raises(ValueError, match="timeout"):
+        find_paths(small_world, "me", "aliens", timeout=0)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from graphrec.explain import Explanation, explain
+from graphrec.explain import Explanation, PathSearch, explain
 from graphrec.recommend import (
     MAX_K,
     Source,
@@ -85,18 +85,21 @@ async def user_recommendations(
         if not await state.user_exists(user_id):
             raise
         ranking = recommend(index.snapshot, index.state, user_id, known_user=True, **options)
-    explanations = None
+    explanations, partial = None, False
     if explain_items:
-        best = [
-            await _explain(
-                state, index, ranking.model, user_id, item.item_id, max_paths=1, max_hops=3
+        best = await asyncio.gather(
+            *(
+                _explain(
+                    state, index, ranking.model, user_id, item.item_id, max_paths=1, max_hops=3
+                )
+                for item in ranking.items
             )
-            for item in ranking.items
-        ]
+        )
         explanations = {
-            item.item_id: (_path_out(paths[0]) if paths else None)
-            for item, paths in zip(ranking.items, best, strict=True)
+            item.item_id: (_path_out(found.paths[0]) if found.paths else None)
+            for item, found in zip(ranking.items, best, strict=True)
         }
+        partial = any(found.partial for found in best)
     return RecommendationsOut(
         user_id=user_id,
         model=model_ref(ranking),
@@ -104,6 +107,7 @@ async def user_recommendations(
         fallback=ranking.source is Source.POPULARITY,
         items=scored_items(ranking),
         explanations=explanations,
+        explanations_partial=partial,
     )
 
 
@@ -144,17 +148,26 @@ async def explanation(
     except UnknownUserError:
         if not await state.user_exists(user_id):
             raise
-    paths = await _explain(
+    found = await _explain(
         state, index, vectors.name, user_id, item_id, max_paths=max_paths, max_hops=max_hops
     )
+    reason = None
+    if not found.paths:
+        reason = (
+            f"no path was found within {state.settings.api_explain_timeout:g} s "
+            f"({', '.join(found.timed_out)} timed out)"
+            if found.partial
+            else f"no path of these kinds within {max_hops} hops connects user {user_id} "
+            f"to item {item_id}"
+        )
     return ExplanationOut(
         user_id=user_id,
         item_id=item_id,
         model=ModelRef(name=vectors.name, version=vectors.version),
-        paths=[_path_out(p) for p in paths],
-        reason=None
-        if paths
-        else f"no path of these kinds within {max_hops} hops connects user {user_id} to item {item_id}",
+        paths=[_path_out(p) for p in found.paths],
+        reason=reason,
+        partial=found.partial,
+        timed_out=list(found.timed_out),
     )
 
 
@@ -167,11 +180,18 @@ async def _explain(
     *,
     max_paths: int,
     max_hops: int,
-) -> list[Explanation]:
+) -> PathSearch:
     vectors = vector_lookup(index.snapshot.model(model), index.snapshot.catalog, index.state)
     # Graph failures propagate to the app's handlers (503).
     return await asyncio.to_thread(
-        explain, state.loader, user_id, item_id, vectors, max_paths=max_paths, max_hops=max_hops
+        explain,
+        state.loader,
+        user_id,
+        item_id,
+        vectors,
+        max_paths=max_paths,
+        max_hops=max_hops,
+        timeout=state.settings.api_explain_timeout,
     )
 
 

@@ -27,6 +27,14 @@ def explain_command(
     max_hops: Annotated[
         int, typer.Option(min=1, max=4, help="RELATED hops in knowledge-graph paths.")
     ] = 3,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            min=0.001,
+            help="Seconds the path queries may take; past it, show what was found, flagged "
+            "partial. (default: no limit)",
+        ),
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the structured paths as JSON.")
     ] = False,
@@ -43,10 +51,31 @@ def explain_command(
         except LookupError as exc:
             typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
             raise typer.Exit(1) from None
-        paths = explain(graph, user_id, item_id, vectors, max_paths=max_paths, max_hops=max_hops)
+        found = explain(
+            graph,
+            user_id,
+            item_id,
+            vectors,
+            max_paths=max_paths,
+            max_hops=max_hops,
+            timeout=timeout,
+        )
+    paths = found.paths
     if as_json:
-        typer.echo(json.dumps({"model": model_id, "paths": [p.as_dict() for p in paths]}, indent=2))
+        body = {
+            "model": model_id,
+            "paths": [p.as_dict() for p in paths],
+            "partial": found.partial,
+            "timed_out": list(found.timed_out),
+        }
+        typer.echo(json.dumps(body, indent=2))
         return
+    if found.partial:
+        typer.secho(
+            f"partial: the {', '.join(found.timed_out)} queries ran out of time",
+            err=True,
+            fg=typer.colors.YELLOW,
+        )
     if not paths:
         typer.echo(f"no path in the graph connects user {user_id} to item {item_id}")
         raise typer.Exit(1)

@@ -80,12 +80,13 @@ def recommend_command(
             "fallback": ranking.source is Source.POPULARITY,
             "items": [vars(item) for item in ranking.items],
             "explanations": None,
+            "explanations_partial": False,  # no deadline here: every path query runs to the end
         }
         if with_explanations:
             snapshot = index.snapshot
             vectors = vector_lookup(snapshot.model(ranking.model), snapshot.catalog, index.state)
             best = {
-                i.item_id: explain(graph, user_id, i.item_id, vectors, max_paths=1)
+                i.item_id: explain(graph, user_id, i.item_id, vectors, max_paths=1).paths
                 for i in ranking.items
             }
             body["explanations"] = {

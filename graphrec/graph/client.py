@@ -169,16 +169,23 @@ class GraphClient:
             raise translate_error(self.target, exc) from exc
 
     # -- statements shipped in cypher/ ----------------------------------------------------
-    def read(self, name: str, /, **params: Any) -> list[dict[str, Any]]:
+    def read(
+        self, name: str, /, *, timeout_: float | None = None, **params: Any
+    ) -> list[dict[str, Any]]:
         """Run the read statement ``name`` and return its rows as dicts.
 
         Values come back as the driver decodes them: graphrec's statements
         return plain values and lists, never nodes, so no per-value conversion
         is needed (``Record.data()`` costs more than the query on large lists).
+
+        ``timeout_`` (seconds) is sent as the transaction's timeout: Neo4j
+        aborts the query after it. Not every engine enforces it (ArcadeDB
+        ignores it), so callers that must answer in time also keep their own
+        deadline (see :func:`graphrec.explain.find_paths`).
         """
         try:
             result = self.driver.execute_query(
-                cypher.load(name),
+                neo4j.Query(cypher.load(name), timeout=timeout_),
                 params,
                 database_=self.target.database,
                 routing_=RoutingControl.READ,

@@ -22,6 +22,7 @@ def test_explanation_paths_are_real(
     body = response.json()
     assert body["model"] == top["model"] and body["item_id"] == item
     assert 1 <= len(body["paths"]) <= 3 and body["reason"] is None
+    assert body["partial"] is False and body["timed_out"] == []
     scores = [p["score"] for p in body["paths"]]
     assert scores == sorted(scores, reverse=True)
     with GraphClient.open(shared_graph.target) as graph:
@@ -86,3 +87,26 @@ def test_no_path_is_an_empty_answer_with_a_reason(
         body["reason"]
         == f"no path of these kinds within 2 hops connects user {lonely_user} to item {item}"
     )
+
+
+def test_a_slow_path_search_answers_partial_and_flagged(
+    client_for: Any, shared_graph: Any, trained: Any
+) -> None:
+    # A deadline shorter than any Bolt round trip: every path query misses it.
+    client = client_for(shared_graph, api_explain_timeout=1e-6)
+    user = trained.embeddings["User"].ids[2]
+    item = trained.embeddings["Item"].ids[0]
+    response = client.get(f"/users/{user}/recommendations/{item}/explanation")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["partial"] is True and body["paths"] == []
+    assert set(body["timed_out"]) == {
+        "co_engagement",
+        "content",
+        "collaborative",
+        "knowledge_graph",
+        "attribute",
+    }
+    assert "timed out" in body["reason"]
+    listed = client.get(f"/users/{user}/recommendations", params={"k": 2, "explain": "true"})
+    assert listed.json()["explanations_partial"] is True
