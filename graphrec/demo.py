@@ -4,11 +4,15 @@ Graph (embedded unless configured) -> ingest a catalog (synthetic, or a
 MovieLens folder) -> derive co-engagement -> export once -> train LightGCN and
 the relation-aware GNN on the same split -> write both back -> evaluation table
 against MF-BPR and most-popular -> three users' top-5, each with its best
-explanation path -> plots (training curves, metric comparison).
+explanation path -> plots (training curves, metric comparison) -> the REST
+API on 127.0.0.1, serving the models just written, until Ctrl-C.
 """
 
 from __future__ import annotations
 
+import secrets
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +24,7 @@ from graphrec.evaluate import compare
 from graphrec.explain import explain
 from graphrec.export import ExportFilters, export_graph
 from graphrec.graph.connect import connect
+from graphrec.graph.embedded import free_port, port_free
 from graphrec.ingest import derive_co_engagement, ingest
 from graphrec.loaders import parse
 from graphrec.pipeline import PipelineResult, train_from_graph
@@ -37,6 +42,8 @@ class DemoOptions:
     seed: int = 0
     out_dir: Path = Path("demo-output")
     progress: bool = True
+    serve: bool = True
+    port: int | None = None
 
 
 def _say(text: str) -> None:
@@ -62,13 +69,13 @@ def run_demo(settings: Settings, options: DemoOptions) -> dict[str, PipelineResu
                 seed=options.seed,
             )
             source = "a synthetic catalog"
-        _say(f"1/5 ingesting {source}")
+        _say(f"1/6 ingesting {source}")
         summary = ingest(graph, rows, progress=options.progress)
         typer.echo(summary.format_table())
         links = derive_co_engagement(graph)
         typer.echo(f"CO_ENGAGED links: {links.rows:,} ({links.created:,} new)")
 
-        _say("2/5 exporting the graph to PyTorch Geometric")
+        _say("2/6 exporting the graph to PyTorch Geometric")
         exported = export_graph(graph, ExportFilters(), progress=options.progress)
         hetero, _ = exported
         typer.echo(
@@ -77,7 +84,7 @@ def run_demo(settings: Settings, options: DemoOptions) -> dict[str, PipelineResu
             f"{hetero['user', 'interacted', 'item'].num_edges:,} interactions"
         )
 
-        _say("3/5 training (BPR, early stopping on validation Recall@20)")
+        _say("3/6 training (BPR, early stopping on validation Recall@20)")
         split = {"split": "random", "test_ratio": 0.2, "seed": options.seed}
         train_kwargs = {
             "epochs": options.epochs,
@@ -101,21 +108,70 @@ def run_demo(settings: Settings, options: DemoOptions) -> dict[str, PipelineResu
             if runs[model].record is not None:
                 typer.echo(f"wrote {runs[model].record.id} back as {runs[model].record.property}")
 
-        _say("4/5 evaluation on the held-out test split")
+        _say("4/6 evaluation on the held-out test split")
         data = runs["lightgcn"].data
         table = compare({name: run.result.model for name, run in runs.items()}, data, out_dir=out)
         headline = [c for c in table.columns() if not c.startswith("bucket")][:8]
         typer.echo(table.to_markdown(headline))
 
-        _say("5/5 recommendations with explanations (LightGCN)")
+        _say("5/6 recommendations with explanations (LightGCN)")
         _show_users(graph, runs["lightgcn"], count=3, k=5)
     typer.echo(
         f"\nplots and tables in {out.resolve()}: training-*.png, comparison.png, comparison.md"
     )
-    typer.echo(
-        "next: `graphrec serve --dev` for the REST API, `graphrec explain USER ITEM` for paths"
-    )
+    if options.serve:
+        user_id = runs["lightgcn"].id_map.users[0]
+        serve_api(settings, port=options.port, example_user=user_id)
+    else:
+        typer.echo(
+            "next: `graphrec serve` for the REST API, `graphrec explain USER ITEM` for paths"
+        )
     return runs
+
+
+def serve_api(settings: Settings, *, port: int | None, example_user: str) -> None:
+    """Step 6: serve the models just written on 127.0.0.1 until Ctrl-C (or SIGTERM).
+
+    Writes need the API key; without ``GRAPHREC_API_KEY`` the demo makes one for
+    this run and prints it. The port is ``port``, else ``GRAPHREC_API_PORT``
+    when free, else any free port.
+    """
+    import uvicorn
+
+    from graphrec.api.main import create_app
+
+    host = "127.0.0.1"
+    if port is None:
+        port = settings.api_port if port_free(settings.api_port, host) else free_port()
+    elif not port_free(port, host):
+        raise typer.BadParameter(f"port {port} on {host} is taken", param_hint="--port")
+    key = settings.api_key.get_secret_value() if settings.api_key else secrets.token_urlsafe(24)
+    app = create_app(settings.model_copy(update={"api_key": key}))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
+    )
+    # In a thread, so this thread keeps Ctrl-C and prints the URLs once the app is up.
+    thread = threading.Thread(target=server.run, name="graphrec-demo-api", daemon=True)
+    _say("6/6 serving the REST API")
+    thread.start()
+    while not server.started:
+        if not thread.is_alive():
+            raise RuntimeError(f"the API did not start on {host}:{port}")
+        time.sleep(0.05)
+    url = f"http://{host}:{port}"
+    typer.echo(f"API:           {url}")
+    typer.echo(f"OpenAPI docs:  {url}/docs")
+    if settings.api_key is None:
+        typer.echo(f"API key:       {key}   (this run only; set GRAPHREC_API_KEY to choose one)")
+    typer.echo(f"try:           curl '{url}/users/{example_user}/recommendations?k=5&explain=true'")
+    typer.echo("Ctrl-C stops the API (the embedded graph keeps running: graphrec db stop)")
+    try:
+        while thread.is_alive():
+            thread.join(timeout=0.5)
+    except KeyboardInterrupt:
+        server.should_exit = True
+        thread.join(timeout=30)
+        typer.echo("API stopped")
 
 
 def _show_users(graph, run: PipelineResult, *, count: int, k: int) -> None:  # noqa: ANN001

@@ -34,6 +34,21 @@ def demo_command(
     dim: Annotated[int, typer.Option(min=2, help="Embedding size.")] = 64,
     seed: Annotated[int, typer.Option(help="Seed for the catalog, the split and training.")] = 0,
     out_dir: Annotated[Path, typer.Option(help="Where plots and tables go.")] = Path("demo-output"),
+    serve: Annotated[
+        bool,
+        typer.Option(
+            help="Finish by serving the REST API on 127.0.0.1 until Ctrl-C "
+            "(--no-serve: stop after the plots)."
+        ),
+    ] = True,
+    port: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=65535,
+            help="API port (default: GRAPHREC_API_PORT, 8000, or any free port when taken).",
+        ),
+    ] = None,
 ) -> None:
     """Run the whole loop offline and show the result.
 
@@ -41,7 +56,8 @@ def demo_command(
     ingests a catalog; trains LightGCN and the relation-aware GNN (plus MF-BPR
     and most-popular as baselines) on one split; writes the embeddings back into
     the graph; prints the evaluation table and three users' top-5 with an
-    explanation path each; saves training curves and a metric comparison as PNG.
+    explanation path each; saves training curves and a metric comparison as PNG;
+    then serves the REST API (URL and OpenAPI docs printed) until Ctrl-C.
     Re-running is safe: ingestion is idempotent and each run writes a new model version.
     """
     from graphrec.demo import DemoOptions, run_demo  # torch and PyG: only when the demo runs
@@ -55,5 +71,7 @@ def demo_command(
         dim=dim,
         seed=seed,
         out_dir=out_dir,
+        serve=serve,
+        port=port,
     )
     run_demo(load_settings(), options)
