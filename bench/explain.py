@@ -61,6 +61,20 @@ def fold_in_score(model: Any, state: Any, items: np.ndarray, position: int) -> f
     return float(vector @ model.item_vectors[position])
 
 
+def removal_drops(model: Any, state: Any, items: np.ndarray, position: int) -> np.ndarray:
+    """For each of the user's ``items``, how much the item's fold-in score drops without it.
+
+    Fold-in is :math:`\\sum_j w_j e_j / \\sqrt{n}`, so leaving out item :math:`j` gives
+    :math:`(T - c_j) / \\sqrt{n - 1}` with :math:`c_j = w_j\\, e_j \\cdot t` and
+    :math:`T = \\sum_j c_j`: every removal at once, without a fold-in per item.
+    """
+    target = model.item_vectors[position].astype(np.float64)
+    weights = 1.0 / np.sqrt(np.maximum(state.popularity[items].astype(np.float64), 1.0))
+    contribution = weights * (model.item_vectors[items].astype(np.float64) @ target)
+    total, n = contribution.sum(), len(items)
+    return total / np.sqrt(n) - (total - contribution) / np.sqrt(n - 1)
+
+
 def quality(graph: GraphClient, users: list[str], seed: int) -> tuple[dict, list[tuple[str, str]]]:
     """Coverage and faithfulness over the users' top-10; also returns the (user, item) pairs."""
     index = load_index(graph)
@@ -68,6 +82,10 @@ def quality(graph: GraphClient, users: list[str], seed: int) -> tuple[dict, list
     model = snapshot.model()
     lookup = vector_lookup(model, snapshot.catalog, state)
     rng = np.random.default_rng(seed)
+
+    def degree_of(item_id: str) -> float:  # as the API ranks paths: popularity from memory
+        return float(state.popularity[snapshot.catalog.position(item_id)])
+
     pairs: list[tuple[str, str]] = []
     short = any_path = 0
     kinds: dict[str, int] = {}
@@ -75,6 +93,9 @@ def quality(graph: GraphClient, users: list[str], seed: int) -> tuple[dict, list
     anchor_change: list[float] = []
     random_change: list[float] = []
     search_s: list[float] = []
+    percentile_shown: list[float] = []
+    percentile_best_path: list[float] = []
+    percentile_random_path: list[float] = []
     for user in users:
         seen = state.seen(user)
         for item in recommend(snapshot, state, user, k=10).items:
@@ -88,7 +109,7 @@ def quality(graph: GraphClient, users: list[str], seed: int) -> tuple[dict, list
                 kinds[kind] = kinds.get(kind, 0) + 1
 
             # The path the API would show first (explain() with max_paths=1).
-            best = rank_paths(found, lookup, user_id=user, item_id=item.item_id)
+            best = rank_paths(found, lookup, user_id=user, item_id=item.item_id, degree=degree_of)
             if not best or best[0].anchor_id is None or len(seen) < 2:
                 continue
             position = snapshot.catalog.position(item.item_id)
@@ -96,6 +117,15 @@ def quality(graph: GraphClient, users: list[str], seed: int) -> tuple[dict, list
             others = seen[seen != anchor]
             if len(others) == len(seen):  # the anchor is not among the indexed items
                 continue
+            drops = removal_drops(model, state, seen, position)
+            rank_of = {int(j): float((drops < drops[k]).mean()) for k, j in enumerate(seen)}
+            path_anchors = [
+                int(snapshot.catalog.position(p.anchor_id)) for p in found if p.anchor_id
+            ]
+            path_anchors = [a for a in path_anchors if a in rank_of]
+            percentile_shown.append(rank_of[int(anchor)])
+            percentile_best_path.append(max(rank_of[a] for a in path_anchors))
+            percentile_random_path.append(rank_of[path_anchors[rng.integers(len(path_anchors))]])
             full = fold_in_score(model, state, seen, position)
             without_anchor = fold_in_score(model, state, others, position)
             dropped = rng.choice(others)
@@ -117,6 +147,9 @@ def quality(graph: GraphClient, users: list[str], seed: int) -> tuple[dict, list
         "faithfulness_random_item_removed": round(random_drops / max(1, tested), 4),
         "mean_score_change_anchor": round(float(np.mean(anchor_change)), 5),
         "mean_score_change_random": round(float(np.mean(random_change)), 5),
+        "anchor_drop_percentile_shown": round(float(np.mean(percentile_shown)), 4),
+        "anchor_drop_percentile_random_path": round(float(np.mean(percentile_random_path)), 4),
+        "anchor_drop_percentile_best_path": round(float(np.mean(percentile_best_path)), 4),
         "path_search_in_process": quantiles(search_s),
     }
     return report, pairs
@@ -168,6 +201,11 @@ def to_markdown(meta: dict[str, Any], report: dict[str, Any]) -> str:
         f"{q['faithfulness_anchor_removed']:.1%} of {q['faithfulness_tested']} | |",
         f"| peer: score drops when a random other item is removed | "
         f"{q['faithfulness_random_item_removed']:.1%} | |",
+        "| how much the anchor matters: percentile of its removal's drop among all the "
+        "user's items (50% = an arbitrary item) | "
+        f"shown path {q['anchor_drop_percentile_shown']:.1%}; random path "
+        f"{q['anchor_drop_percentile_random_path']:.1%}; best available path "
+        f"{q['anchor_drop_percentile_best_path']:.1%} | |",
         f"| mean score change, anchor vs random removed | {q['mean_score_change_anchor']:+.4f} vs "
         f"{q['mean_score_change_random']:+.4f} | |",
     ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from graphrec.explain import PATH_KINDS, explain, find_paths, rank_paths
+from graphrec.explain import PATH_KINDS, explain, find_paths, graph_degrees, rank_paths
 from graphrec.graph.client import GraphClient
 from graphrec.ingest import derive_co_engagement, ingest
 from graphrec.loaders.rows import (
@@ -111,12 +111,24 @@ def test_ranking_follows_the_model(small_world: GraphClient) -> None:
         find_paths(small_world, "me", "aliens").paths, lookup, user_id="me", item_id="aliens"
     )
     assert ranked[0].kind == "co_engagement"  # similar anchor, tightest path
+    # The anchor's term of the item's score: dot product over the root of its degree (1 here).
     assert ranked[0].score == pytest.approx(
-        float(VECTORS["Item", "alien"] @ VECTORS["Item", "aliens"])
-        / (np.linalg.norm(VECTORS["Item", "alien"]) * np.linalg.norm(VECTORS["Item", "aliens"])),
-        rel=1e-6,
+        float(VECTORS["Item", "alien"] @ VECTORS["Item", "aliens"]), rel=1e-6
     )
-    assert [p.score for p in ranked] == sorted((p.score for p in ranked), reverse=True)
+    anchored = [p.score for p in ranked if p.anchor_id is not None]
+    assert anchored == sorted(anchored, reverse=True)
+    assert ranked[-1].kind == "attribute"  # no anchor item: after every anchored path
+    # A popular anchor accounts for less of the user's score (LightGCN's 1/sqrt(degree)).
+    degrees = graph_degrees(small_world, ["alien", "heat", "nowhere"])
+    assert (degrees("alien"), degrees("heat"), degrees("nowhere")) == (4.0, 1.0, 1.0)
+    weighted = rank_paths(
+        find_paths(small_world, "me", "aliens").paths,
+        lookup,
+        user_id="me",
+        item_id="aliens",
+        degree=degrees,
+    )
+    assert weighted[0].score == pytest.approx(ranked[0].score / 2, rel=1e-6)
     # Flip the model: now "heat" is the item's neighbour, but "me" never reached aliens through heat,
     # so explanations still only use real paths.
     flipped = dict(VECTORS)
