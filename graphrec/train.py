@@ -19,7 +19,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -155,25 +155,19 @@ def train(
     _check_data(data)
     target = torch.device(resolve_device(device))
     kwargs = dict(model_kwargs or {})
-    name = model_name(model)
-    config = {
-        "model": name,
-        "model_kwargs": _json_safe(kwargs),
-        "epochs": epochs,
-        "batch_size": batch_size,
-        "lr": lr,
-        "reg": reg,
-        "seed": seed,
-        "patience": patience,
-        "k": k,
-        "device": str(target),
-        "data": {
-            "num_users": data.num_users,
-            "num_items": data.num_items,
-            "num_train": data.train.size(1),
-            "split": data.split_config,
-        },
-    }
+    config = run_config(
+        model=model_name(model),
+        model_kwargs=kwargs,
+        data=data,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        reg=reg,
+        seed=seed,
+        patience=patience,
+        k=k,
+        device=target,
+    )
     torch.manual_seed(seed)
     net = _build_model(model, data, kwargs).to(target)
     if not net.trainable:
@@ -187,39 +181,43 @@ def train(
     checkpoint = Path(run_dir) / CHECKPOINT if run_dir is not None else None
     if checkpoint is not None and resume and checkpoint.exists():
         trainer.load(checkpoint, config)
+    trainer.fit(config, epochs=epochs, patience=patience, checkpoint=checkpoint, progress=progress)
+    return _finish(trainer.result(config), run_dir, progress)
 
-    bar = tqdm(
-        range(trainer.epoch + 1, epochs + 1),
-        desc=name,
-        unit="epoch",
-        disable=not progress,
-        initial=trainer.epoch,
-        total=epochs,
-    )
-    for _ in bar:
-        # Checked before the epoch, so a resumed run that had stopped stays stopped.
-        if patience and trainer.bad_epochs >= patience:
-            trainer.stopped_early = True
-            break
-        row = trainer.run_epoch()
-        shown = ("loss", f"val_recall@{k}")
-        bar.set_postfix({key: f"{row[key]:.4f}" for key in shown if key in row})
-        if checkpoint is not None:
-            trainer.save(checkpoint, config)
-    bar.close()
 
-    if trainer.best_state is not None:
-        net.load_state_dict(trainer.best_state)
-    result = TrainResult(
-        model=net,
-        config=config,
-        history=trainer.history,
-        best_epoch=trainer.best_epoch,
-        metrics=evaluate(net, data, split="test", k=k),
-        seconds=trainer.seconds,
-        stopped_early=trainer.stopped_early,
-    )
-    return _finish(result, run_dir, progress)
+def run_config(
+    *,
+    model: str,
+    model_kwargs: Mapping[str, Any],
+    data: RecData,
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    reg: float,
+    seed: int,
+    patience: int,
+    k: int,
+    device: torch.device,
+) -> dict[str, Any]:
+    """The JSON-safe settings of a run, as stored in checkpoints and ``config.json``."""
+    return {
+        "model": model,
+        "model_kwargs": _json_safe(model_kwargs),
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "lr": lr,
+        "reg": reg,
+        "seed": seed,
+        "patience": patience,
+        "k": k,
+        "device": str(device),
+        "data": {
+            "num_users": data.num_users,
+            "num_items": data.num_items,
+            "num_train": data.train.size(1),
+            "split": data.split_config,
+        },
+    }
 
 
 def sample_negatives(
@@ -271,8 +269,11 @@ def load_model(run_dir: str | Path, data: RecData) -> Recommender:
 
 class Trainer:
     """The state of one training run: model, optimiser, random generator, history
-    and best weights. :func:`train` drives it; a benchmark may call
-    :meth:`run_epoch` itself, to interleave epochs with another implementation.
+    and best weights. :func:`train` drives it through :meth:`fit` and :meth:`result`;
+    a benchmark may call :meth:`run_epoch` itself, to interleave epochs with another
+    implementation. Subclasses change how an epoch's batches are drawn
+    (:meth:`batches`) or turned into a loss (:meth:`batch_loss`), as the data-parallel
+    trainer of :mod:`graphrec.distributed` does.
 
     Args:
         model: A trainable model, already on ``device``.
@@ -317,31 +318,76 @@ class Trainer:
         self.seconds = 0.0
         self.stopped_early = False
 
+    def fit(
+        self,
+        config: dict[str, Any],
+        *,
+        epochs: int,
+        patience: int = 10,
+        checkpoint: Path | None = None,
+        progress: bool = True,
+    ) -> None:
+        """Run epochs up to ``epochs``, stopping early after ``patience`` epochs without a
+        better validation Recall@k (0: never), and writing ``checkpoint`` after each epoch.
+
+        Args:
+            config: The run's settings (see :func:`run_config`), stored in the checkpoint.
+            epochs: The last epoch to run; a resumed trainer continues from :attr:`epoch`.
+            patience: Early-stopping patience. (default: 10)
+            checkpoint: Where to :meth:`save` after each epoch; :obj:`None` writes
+                nothing. (default: None)
+            progress: Show a progress bar. (default: True)
+        """
+        bar = tqdm(
+            range(self.epoch + 1, epochs + 1),
+            desc=config["model"],
+            unit="epoch",
+            disable=not progress,
+            initial=self.epoch,
+            total=epochs,
+        )
+        for _ in bar:
+            # Checked before the epoch, so a resumed run that had stopped stays stopped.
+            if patience and self.bad_epochs >= patience:
+                self.stopped_early = True
+                break
+            row = self.run_epoch()
+            shown = ("loss", f"val_recall@{self.k}")
+            bar.set_postfix({key: f"{row[key]:.4f}" for key in shown if key in row})
+            if checkpoint is not None:
+                self.save(checkpoint, config)
+        bar.close()
+
+    def result(self, config: dict[str, Any]) -> TrainResult:
+        """Put the best epoch's weights back into the model and evaluate them on test."""
+        if self.best_state is not None:
+            self.model.load_state_dict(self.best_state)
+        return TrainResult(
+            model=self.model,
+            config=config,
+            history=self.history,
+            best_epoch=self.best_epoch,
+            metrics=evaluate(self.model, self.data, split="test", k=self.k),
+            seconds=self.seconds,
+            stopped_early=self.stopped_early,
+        )
+
     def run_epoch(self) -> dict[str, float]:
         """One pass over the training interactions, then validation; returns the history row."""
         epoch = self.epoch + 1
         start = time.perf_counter()
         self.model.train()
-        train_edges = self.data.train
-        order = torch.randperm(train_edges.size(1), generator=self.generator)
         total, batches = 0.0, 0
-        for batch in order.split(self.batch_size):
-            users, pos_items = train_edges[:, batch]
-            neg_items = sample_negatives(users, self.data.train_items, self.generator)
-            loss, _ = self.model.bpr_loss(
-                users.to(self.device),
-                pos_items.to(self.device),
-                neg_items.to(self.device),
-                reg=self.reg,
-            )
-            if not torch.isfinite(loss):
+        for users, pos_items, neg_items in self.batches():
+            loss, value = self.batch_loss(users, pos_items, neg_items)
+            if not math.isfinite(value):
                 raise TrainingDivergedError(
-                    _diverged_message(loss.item(), epoch, batches, self.lr, self.reg)
+                    _diverged_message(value, epoch, batches, self.lr, self.reg)
                 )
             self.optimizer.zero_grad()
             loss.backward()
             self.optimizer.step()
-            total += loss.item()
+            total += value
             batches += 1
         row = {"epoch": epoch, "loss": total / max(1, batches)}
         row["seconds"] = time.perf_counter() - start
@@ -350,6 +396,32 @@ class Trainer:
         self._validate(row)
         self.history.append(row)
         return row
+
+    def batches(self) -> Iterator[tuple[Tensor, Tensor, Tensor]]:
+        """One epoch's ``(users, pos_items, neg_items)`` batches, on the CPU: the training
+        interactions in a random order, each with one sampled negative item.
+
+        The order and the negatives come from :attr:`generator` alone, so two trainers
+        seeded alike draw the same batches (data-parallel ranks rely on it).
+        """
+        train_edges = self.data.train
+        order = torch.randperm(train_edges.size(1), generator=self.generator)
+        for batch in order.split(self.batch_size):
+            users, pos_items = train_edges[:, batch]
+            yield users, pos_items, sample_negatives(users, self.data.train_items, self.generator)
+
+    def batch_loss(
+        self, users: Tensor, pos_items: Tensor, neg_items: Tensor
+    ) -> tuple[Tensor, float]:
+        """The loss to back-propagate for one batch, and the batch's loss as a number
+        (for the history and the divergence check)."""
+        loss, _ = self.model.bpr_loss(
+            users.to(self.device),
+            pos_items.to(self.device),
+            neg_items.to(self.device),
+            reg=self.reg,
+        )
+        return loss, loss.item()
 
     def _validate(self, row: dict[str, float]) -> None:
         """Evaluate on validation and keep the best weights (the latest when there is no
@@ -395,12 +467,19 @@ class Trainer:
     def load(self, path: Path, config: dict[str, Any]) -> None:
         """Continue from a checkpoint; refuses one written with other settings."""
         state = torch.load(path, map_location="cpu", weights_only=False)
+        self.load_state(state, config, source=str(path))
+
+    def load_state(
+        self, state: dict[str, Any], config: dict[str, Any], source: str = "the checkpoint"
+    ) -> None:
+        """Continue from a checkpoint already read (what :meth:`save` writes); refuses one
+        written with other settings, naming ``source`` in the message."""
         saved = {key: state["config"].get(key) for key in RESUME_KEYS}
         current = {key: config.get(key) for key in RESUME_KEYS}
         if saved != current:
             changed = sorted(key for key in RESUME_KEYS if saved[key] != current[key])
             raise ValueError(
-                f"{path} holds a run with different settings ({', '.join(changed)}); "
+                f"{source} holds a run with different settings ({', '.join(changed)}); "
                 "use another run directory, or do not resume"
             )
         self.model.load_state_dict(state["model"])
