@@ -24,11 +24,16 @@ Ground truth is kept as properties: items carry ``cluster`` and
 
 Rows come out concepts (categories, hierarchy, tags), items with their
 edges, users, then interactions (kind ``"interacted"``, weight 1.0).
+
+:func:`synthetic_arrays` returns the same draws as numpy arrays instead of
+rows, for benchmarks at sizes (millions of interactions) where rows and a
+graph database are not the point.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +45,7 @@ from ._nodes import Seen
 from .errors import LoaderError
 from .rows import InteractionRow, ItemConceptRow, ItemRow, Row, UserRow
 
-__all__ = ["generate_synthetic", "parse_synthetic"]
+__all__ = ["SyntheticArrays", "generate_synthetic", "parse_synthetic", "synthetic_arrays"]
 
 HAS_CATEGORY = "has_category"
 HAS_TAG = "has_tag"
@@ -85,6 +90,81 @@ def generate_synthetic(
     Raises:
         LoaderError: arguments out of range. Raised by this call.
     """
+    arrays = synthetic_arrays(
+        users=users,
+        items=items,
+        interactions=interactions,
+        concepts_per_item=concepts_per_item,
+        communities=communities,
+        subcategories=subcategories,
+        tags_per_community=tags_per_community,
+        affinity=affinity,
+        popularity_exponent=popularity_exponent,
+        start=start,
+        days=days,
+        seed=seed,
+    )
+    return _emit(
+        communities,
+        subcategories,
+        tags_per_community,
+        arrays.item_cluster,
+        arrays.item_leaf,
+        arrays.item_tags,
+        arrays.popularity_rank,
+        arrays.user_community,
+        (arrays.user, arrays.item, arrays.timestamp),
+    )
+
+
+@dataclass(frozen=True)
+class SyntheticArrays:
+    """The draws of :func:`generate_synthetic`, as numpy arrays.
+
+    Attributes:
+        user: User index of each interaction, in time order, shape ``(E,)``.
+        item: Item index of each interaction, shape ``(E,)``.
+        timestamp: Unix seconds of each interaction, non-decreasing, shape ``(E,)``.
+        item_cluster: Cluster (community) of each item, shape ``(items,)``.
+        item_leaf: Leaf category of each item within its cluster, shape ``(items,)``.
+        item_tags: Tag indices of each item (tag ``k * tags_per_community + j``
+            is tag ``j`` of cluster ``k``), shape ``(items, concepts_per_item)``.
+        popularity_rank: Popularity rank of each item (0 most popular), shape ``(items,)``.
+        user_community: Taste community of each user, shape ``(users,)``.
+    """
+
+    user: np.ndarray
+    item: np.ndarray
+    timestamp: np.ndarray
+    item_cluster: np.ndarray
+    item_leaf: np.ndarray
+    item_tags: np.ndarray
+    popularity_rank: np.ndarray
+    user_community: np.ndarray
+
+
+def synthetic_arrays(
+    *,
+    users: int = 1_000,
+    items: int = 2_000,
+    interactions: int = 50_000,
+    concepts_per_item: int = 3,
+    communities: int = 8,
+    subcategories: int = 4,
+    tags_per_community: int = 12,
+    affinity: float = 0.8,
+    popularity_exponent: float = 1.0,
+    start: int = 1_577_836_800,
+    days: int = 365,
+    seed: int = 0,
+) -> SyntheticArrays:
+    """The synthetic dataset of :func:`generate_synthetic` (same arguments, same
+    draws for the same seed) as arrays; vectorised, so it scales to millions of
+    interactions.
+
+    Raises:
+        LoaderError: arguments out of range.
+    """
     _check(
         users,
         items,
@@ -112,17 +192,15 @@ def generate_synthetic(
     )
     timestamps = start + rng.integers(0, days * 86_400, len(pairs))
     order = np.argsort(timestamps, kind="stable")
-    log = (pairs[order] // items, pairs[order] % items, timestamps[order])
-    return _emit(
-        communities,
-        subcategories,
-        tags_per_community,
-        item_cluster,
-        item_leaf,
-        item_tags,
-        popularity_rank,
-        user_community,
-        log,
+    return SyntheticArrays(
+        user=pairs[order] // items,
+        item=pairs[order] % items,
+        timestamp=timestamps[order],
+        item_cluster=item_cluster,
+        item_leaf=item_leaf,
+        item_tags=item_tags,
+        popularity_rank=popularity_rank,
+        user_community=user_community,
     )
 
 

@@ -8,6 +8,13 @@ user's score for an item is the dot product of their final embeddings.
 Training calls :meth:`Recommender.bpr_loss` once per batch (one propagation per
 batch); evaluation and serving call :meth:`Recommender.get_embedding` once and
 rank all items.
+
+Models with :attr:`Recommender.supports_minibatch` can also train on sampled
+subgraphs (:mod:`graphrec.minibatch`): :meth:`Recommender.sampling_graph`
+gives their graph to a neighbour sampler, :meth:`Recommender.forward_sampled`
+propagates over a :class:`Subgraph` it returns, and
+:meth:`Recommender.inference` computes the final embeddings layer by layer, in
+chunks of nodes, so memory is bounded by a chunk rather than by the graph.
 """
 
 from __future__ import annotations
@@ -22,6 +29,8 @@ from torch import Tensor
 from graphrec.data import UserItems
 
 if TYPE_CHECKING:
+    from torch_geometric.data import Data
+
     from graphrec.data import RecData
 
 
@@ -31,6 +40,50 @@ class Embeddings(NamedTuple):
     user: Tensor
     item: Tensor
     concept: Tensor | None = None
+
+
+class Subgraph(NamedTuple):
+    """A subgraph sampled around seed nodes (see :mod:`graphrec.sampling`).
+
+    Nodes live in the model's homogeneous node space (users ``0 .. U-1``, then
+    items, then concepts; see :meth:`Recommender.sampling_graph`).
+
+    Attributes:
+        node: Global id of each local node, the seeds first, then the nodes
+            each hop added, shape ``(n,)``.
+        edge_index: Local ``(source, destination)`` of each sampled edge,
+            grouped by hop; messages flow towards the seeds, shape ``(2, e)``.
+        edge_type: Relation of each edge, or :obj:`None`, shape ``(e,)``.
+        num_sampled_nodes: The number of seeds, then of new nodes per hop.
+        num_sampled_edges: The number of edges per hop.
+    """
+
+    node: Tensor
+    edge_index: Tensor
+    edge_type: Tensor | None
+    num_sampled_nodes: list[int]
+    num_sampled_edges: list[int]
+
+    @property
+    def num_seeds(self) -> int:
+        return int(self.num_sampled_nodes[0])
+
+    @classmethod
+    def from_batch(cls, batch: Data) -> Subgraph:
+        """From a PyG loader's mini-batch (``n_id``, ``edge_index``, ``edge_type``, counts)."""
+        return cls(
+            node=batch.n_id,
+            edge_index=batch.edge_index,
+            edge_type=batch.edge_type if "edge_type" in batch else None,
+            num_sampled_nodes=[int(n) for n in batch.num_sampled_nodes],
+            num_sampled_edges=[int(n) for n in batch.num_sampled_edges],
+        )
+
+    def to(self, device: str | torch.device) -> Subgraph:
+        edge_type = self.edge_type.to(device) if self.edge_type is not None else None
+        return self._replace(
+            node=self.node.to(device), edge_index=self.edge_index.to(device), edge_type=edge_type
+        )
 
 
 class Recommendations(NamedTuple):
@@ -54,6 +107,12 @@ class Recommender(torch.nn.Module):
 
     #: False for baselines fitted by counting, which the trainer does not optimise.
     trainable: ClassVar[bool] = True
+    #: Whether the model implements :meth:`sampling_graph`, :meth:`forward_sampled`
+    #: and :meth:`inference`, for mini-batch training.
+    supports_minibatch: ClassVar[bool] = False
+    #: When set, models that support mini-batches compute :meth:`get_embedding`
+    #: with :meth:`inference` in chunks of this many nodes (bounded memory).
+    inference_chunk_size: int | None = None
 
     def __init__(self, num_users: int, num_items: int) -> None:
         super().__init__()
@@ -157,8 +216,62 @@ class Recommender(torch.nn.Module):
         top = scores.topk(min(k, self.num_items), dim=-1)
         return Recommendations(items=top.indices, scores=top.values)
 
+    def embedding_tables(self) -> list[torch.nn.Embedding]:
+        """The node embedding tables, in node-space order (users, items, ...);
+        :meth:`forward_sampled` gathers its rows from these."""
+        return [self.user_embedding, self.item_embedding]
+
+    def sampling_graph(self) -> Data:
+        """The model's graph for a neighbour sampler: one homogeneous node space
+        (users, items, then any other nodes), ``edge_index[0]`` sending to
+        ``edge_index[1]``, sorted by destination and then by ``edge_type`` when
+        there is one."""
+        raise NotImplementedError(f"{type(self).__name__} does not support mini-batch training")
+
+    def forward_sampled(self, subgraph: Subgraph, *, sparse: bool = False) -> tuple[Tensor, Tensor]:
+        """Propagate over a sampled subgraph; returns the seeds' final and ego
+        embeddings, both ``(num_seeds, D)``.
+
+        Args:
+            subgraph (Subgraph): Sampled from :meth:`sampling_graph`, with as
+                many hops as the model has layers.
+            sparse (bool, optional): Gather the ego embeddings so that the
+                tables get sparse gradients (rows of the subgraph only), for
+                :class:`torch.optim.SparseAdam`. (default: :obj:`False`)
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not support mini-batch training")
+
+    @torch.no_grad()
+    def inference(self, chunk_size: int = 65_536) -> Embeddings:
+        """Final embeddings computed layer by layer, ``chunk_size`` nodes at a time.
+        Models without layers return :meth:`get_embedding`."""
+        return self.get_embedding()
+
     def extra_repr(self) -> str:
         return f"num_users={self.num_users}, num_items={self.num_items}"
+
+
+def gather_rows(tables: Sequence[torch.nn.Embedding], node: Tensor, sparse: bool = False) -> Tensor:
+    """Rows ``node`` of the tables stacked one after the other (users, items, ...),
+    without concatenating the tables; with ``sparse``, each table's gradient is a
+    sparse tensor over the gathered rows."""
+    if len(tables) == 1:
+        return F.embedding(node, tables[0].weight, sparse=sparse)
+    sizes = torch.tensor([table.num_embeddings for table in tables], device=node.device)
+    ends = torch.cumsum(sizes, 0)
+    which = torch.bucketize(node, ends, right=True)
+    parts, positions = [], []
+    for index, table in enumerate(tables):
+        position = (which == index).nonzero().view(-1)
+        if position.numel() == 0:
+            continue
+        local = node.index_select(0, position) - (ends[index] - sizes[index])
+        parts.append(F.embedding(local, table.weight, sparse=sparse))
+        positions.append(position)
+    if not parts:
+        return tables[0].weight.new_zeros(0, tables[0].embedding_dim)
+    rows = torch.cat(parts)
+    return rows.index_select(0, torch.argsort(torch.cat(positions)))
 
 
 def _exclusion_pairs(

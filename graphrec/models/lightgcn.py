@@ -5,9 +5,15 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 from torch.nn import Embedding
+from torch_geometric.data import Data
 
-from graphrec.models.base import Embeddings, Recommender
-from graphrec.models.propagation import NormalizedAdjacency
+from graphrec.models.base import Embeddings, Recommender, Subgraph, gather_rows
+from graphrec.models.propagation import (
+    NormalizedAdjacency,
+    SparsePattern,
+    layer_sizes,
+    sampled_weights,
+)
 
 
 class LightGCN(Recommender):
@@ -32,6 +38,21 @@ class LightGCN(Recommender):
     layer is one sparse product whose backward reuses the (symmetric) matrix
     instead of transposing it.
 
+    For mini-batch training (:mod:`graphrec.minibatch`), :meth:`forward_sampled`
+    propagates over a sampled subgraph instead. A node :math:`v` that kept
+    :math:`s_v` of its :math:`d_v` neighbours :math:`\mathcal{N}(v)` gets
+
+    .. math::
+        \hat{\mathbf{e}}^{(l+1)}_v = \frac{d_v}{s_v} \sum_{u \in S_v}
+        \frac{\hat{\mathbf{e}}^{(l)}_u}{\sqrt{d_v d_u}},
+
+    with the degrees of the whole graph (not of the subgraph), so that each
+    layer is an unbiased estimate of the full propagation (each neighbour is
+    kept with probability :math:`s_v / d_v`, independently of how the
+    neighbour's own value was estimated); only the seeds' outputs are used.
+    :meth:`inference` computes the exact propagation layer by layer, a chunk
+    of rows at a time, with no autograd state.
+
     Args:
         num_users (int): Number of users :math:`U`.
         num_items (int): Number of items :math:`I`.
@@ -49,6 +70,8 @@ class LightGCN(Recommender):
         - **input:** ``edge_index`` :math:`(2, E)` at construction
         - **output:** :class:`Embeddings` with user :math:`(U, D)`, item :math:`(I, D)`
     """
+
+    supports_minibatch = True
 
     def __init__(
         self,
@@ -89,6 +112,53 @@ class LightGCN(Recommender):
     def reset_parameters(self) -> None:
         torch.nn.init.normal_(self.user_embedding.weight, std=self.init_std)
         torch.nn.init.normal_(self.item_embedding.weight, std=self.init_std)
+
+    @torch.no_grad()
+    def get_embedding(self) -> Embeddings:
+        if self.inference_chunk_size:
+            return self.inference(self.inference_chunk_size)
+        return super().get_embedding()
+
+    def sampling_graph(self) -> Data:
+        """Users then items; each training interaction is an edge in both directions."""
+        crow, col = self.propagate.crow.long().cpu(), self.propagate.col.long().cpu()
+        num_nodes = self.propagate.num_nodes
+        destination = torch.repeat_interleave(torch.arange(num_nodes), crow[1:] - crow[:-1])
+        return Data(edge_index=torch.stack([col, destination]), num_nodes=num_nodes)
+
+    def forward_sampled(self, subgraph: Subgraph, *, sparse: bool = False) -> tuple[Tensor, Tensor]:
+        x = gather_rows(self.embedding_tables(), subgraph.node, sparse=sparse)
+        num_seeds = subgraph.num_seeds
+        ego = x[:num_seeds]
+        out = ego * self.alpha[0]
+        degree = self.propagate.degree()
+        source, destination = subgraph.edge_index
+        sizes = layer_sizes(subgraph.num_sampled_nodes, subgraph.num_sampled_edges, self.num_layers)
+        for layer, (num_dst, num_src, num_edges) in enumerate(sizes):
+            pattern = SparsePattern(destination[:num_edges], source[:num_edges], num_dst, num_src)
+            weight = sampled_weights(
+                pattern,
+                degree.index_select(0, subgraph.node.index_select(0, pattern.row)),
+                degree.index_select(0, subgraph.node.index_select(0, pattern.col)),
+            )
+            x = pattern.weighted_sum(weight, x[:num_src])
+            out = out + x[:num_seeds] * self.alpha[layer + 1]
+        return out, ego
+
+    @torch.no_grad()
+    def inference(self, chunk_size: int = 65_536) -> Embeddings:
+        x = torch.cat([self.user_embedding.weight, self.item_embedding.weight])
+        out = x * self.alpha[0]
+        num_nodes = x.size(0)
+        for layer in range(self.num_layers):
+            after = torch.empty_like(x)
+            for start in range(0, num_nodes, chunk_size):
+                stop = min(start + chunk_size, num_nodes)
+                after[start:stop] = torch.sparse.mm(self.propagate.rows(start, stop, x.dtype), x)
+            out.add_(after, alpha=float(self.alpha[layer + 1]))
+            x = after
+        user, item = out.split([self.num_users, self.num_items])
+        return Embeddings(user, item)
 
     def extra_repr(self) -> str:
         return (

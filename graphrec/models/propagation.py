@@ -6,11 +6,18 @@ weights) change on every call, for the relation-aware GNN. Both are built once,
 when the model is created; each product is then one ``torch.sparse`` kernel,
 and no tensor with a row per edge is ever materialised (on CPU, gathering and
 scattering such rows costs far more than the fused kernels).
+
+For mini-batch training (:mod:`graphrec.minibatch`), :func:`layer_sizes` says
+which prefix of a sampled subgraph each layer computes, and
+:func:`sampled_weights` rescales a sampled adjacency so that each layer is an
+unbiased estimate of the full one.
 """
 
 from __future__ import annotations
 
+import itertools
 import warnings
+from collections.abc import Sequence
 
 import torch
 from torch import Tensor
@@ -66,6 +73,21 @@ class NormalizedAdjacency(torch.nn.Module):
         """The adjacency as a ``torch.sparse`` CSR tensor (a view of the buffers)."""
         return _csr(self.crow, self.col, self.value.to(dtype), (self.num_nodes, self.num_nodes))
 
+    def rows(self, start: int, stop: int, dtype: torch.dtype = torch.float) -> Tensor:
+        """Rows ``start .. stop - 1`` of the adjacency as CSR, shape ``(stop - start, N)``;
+        views of the buffers except the shifted row pointers."""
+        first, last = int(self.crow[start]), int(self.crow[stop])
+        return _csr(
+            self.crow[start : stop + 1] - first,
+            self.col[first:last],
+            self.value[first:last].to(dtype),
+            (stop - start, self.num_nodes),
+        )
+
+    def degree(self) -> Tensor:
+        """Number of neighbours of each node (users, then items), shape ``(U + I,)``."""
+        return (self.crow[1:] - self.crow[:-1]).long()
+
     def extra_repr(self) -> str:
         return f"num_nodes={self.num_nodes}, nnz={self.col.numel()}"
 
@@ -110,7 +132,7 @@ class SparsePattern(torch.nn.Module):
     def __init__(self, row: Tensor, col: Tensor, num_rows: int, num_cols: int) -> None:
         super().__init__()
         self.shape = (num_rows, num_cols)
-        key = torch.unique(row.long().cpu() * num_cols + col.long().cpu())
+        key = torch.unique(row.long() * num_cols + col.long())
         row, col = key // num_cols, key % num_cols
         transposed = torch.argsort(col * num_rows + row)
         index_dtype = _index_dtype(max(key.numel(), num_rows, num_cols))
@@ -164,10 +186,11 @@ class _SampledDot(torch.autograd.Function):
         a, b = ctx.saved_tensors
         pattern: SparsePattern = ctx.pattern
         grad = grad.contiguous()
+        _, needs_a, needs_b = ctx.needs_input_grad
         return (
             None,
-            torch.sparse.mm(pattern.matrix(grad), b),
-            torch.sparse.mm(pattern.transposed(grad), a),
+            torch.sparse.mm(pattern.matrix(grad), b) if needs_a else None,
+            torch.sparse.mm(pattern.transposed(grad), a) if needs_b else None,
         )
 
 
@@ -190,15 +213,73 @@ class _WeightedSum(torch.autograd.Function):
         values, x = ctx.saved_tensors
         pattern: SparsePattern = ctx.pattern
         grad = grad.contiguous()
-        grad_values = torch.sparse.sampled_addmm(
-            pattern.matrix(torch.zeros_like(values)), grad, x.t(), beta=0.0
-        ).values()
-        return None, grad_values, torch.sparse.mm(pattern.transposed(values), grad)
+        _, needs_values, needs_x = ctx.needs_input_grad
+        grad_values = grad_x = None
+        if needs_values:  # fixed weights (a sampled adjacency) need no gradient
+            grad_values = torch.sparse.sampled_addmm(
+                pattern.matrix(torch.zeros_like(values)), grad, x.t(), beta=0.0
+            ).values()
+        if needs_x:
+            grad_x = torch.sparse.mm(pattern.transposed(values), grad)
+        return None, grad_values, grad_x
+
+
+def layer_sizes(
+    num_sampled_nodes: Sequence[int], num_sampled_edges: Sequence[int], num_layers: int
+) -> list[tuple[int, int, int]]:
+    """``(destinations, sources, edges)`` of each layer of a sampled subgraph, first layer first.
+
+    A sampler lists the seeds, then the nodes of hop 1, 2, ...; the edges of
+    hop :math:`h` lead into nodes of hop :math:`h - 1`. Layer :math:`l` (of
+    :math:`L`) needs outputs for hops :math:`0 .. L - l` only, from the
+    previous layer's values at hops :math:`0 .. L - l + 1`, along the edges of
+    hops :math:`1 .. L - l + 1`: prefixes of the node and edge lists. Nodes
+    further out have not had their neighbourhoods sampled, so they are never
+    computed, and the last layer computes the seeds only.
+    """
+    nodes = list(num_sampled_nodes) + [0] * (num_layers + 1 - len(num_sampled_nodes))
+    edges = list(num_sampled_edges) + [0] * (num_layers - len(num_sampled_edges))
+    nodes_before = [0, *itertools.accumulate(nodes)]  # nodes of hops < h
+    edges_before = [0, *itertools.accumulate(edges)]  # edges of hops <= h
+    return [
+        (
+            nodes_before[num_layers - layer + 1],
+            nodes_before[num_layers - layer + 2],
+            edges_before[num_layers - layer + 1],
+        )
+        for layer in range(1, num_layers + 1)
+    ]
+
+
+def sampled_weights(pattern: SparsePattern, row_degree: Tensor, col_degree: Tensor) -> Tensor:
+    r"""Entry weights of a sampled normalised adjacency, in ``pattern``'s entry order.
+
+    Node :math:`v` of degree :math:`d_v` (in the whole graph) keeps a uniform
+    sample :math:`S_v` of :math:`s_v` of its neighbours (:math:`s_v = d_v`
+    when all are kept). Scaling the sampled sum by :math:`d_v / s_v` makes it
+    an unbiased estimate of the full normalised sum, since each neighbour is
+    in :math:`S_v` with probability :math:`s_v / d_v`:
+
+    .. math::
+        \hat{\mathbf{e}}_v = \frac{d_v}{s_v} \sum_{u \in S_v}
+        \frac{\mathbf{e}_u}{\sqrt{d_v d_u}}
+        = \sum_{u \in S_v} \frac{1}{s_v} \sqrt{\frac{d_v}{d_u}} \, \mathbf{e}_u,
+        \qquad
+        \mathbb{E}\big[\hat{\mathbf{e}}_v\big] = \sum_{u \in \mathcal{N}(v)}
+        \frac{\mathbf{e}_u}{\sqrt{d_v d_u}} .
+
+    Args:
+        pattern (SparsePattern): The sampled edges, rows receiving.
+        row_degree (torch.Tensor): :math:`d_v` of each entry's row (global degree).
+        col_degree (torch.Tensor): :math:`d_u` of each entry's column.
+    """
+    sampled = torch.bincount(pattern.row, minlength=pattern.shape[0]).index_select(0, pattern.row)
+    return (row_degree.float() / col_degree.float()).sqrt() / sampled
 
 
 def _pointers(index: Tensor, size: int) -> Tensor:
     """CSR row pointers of a sorted index."""
-    pointers = torch.zeros(size + 1, dtype=torch.long)
+    pointers = torch.zeros(size + 1, dtype=torch.long, device=index.device)
     pointers[1:] = torch.cumsum(torch.bincount(index, minlength=size), 0)
     return pointers
 
