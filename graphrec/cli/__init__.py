@@ -1,7 +1,7 @@
 """The ``graphrec`` command line.
 
 Each command group lives in its own module with a ``register(app)`` function.
-Names reserved for the pipeline: ``ingest``, ``train``, ``kge``, ``evaluate``,
+Names reserved for the pipeline: ``ingest``, ``export``, ``train``, ``kge``, ``evaluate``,
 ``recommend``, ``similar``, ``explain``, ``serve`` and ``demo``.
 """
 
@@ -11,7 +11,18 @@ import sys
 
 import typer
 
-from graphrec.cli import db, demo, evaluate, explain, ingest, kge, recommend, serve, train
+from graphrec.cli import (
+    db,
+    demo,
+    evaluate,
+    explain,
+    export,
+    ingest,
+    kge,
+    recommend,
+    serve,
+    train,
+)
 from graphrec.graph.errors import GraphError
 from graphrec.ingest import IngestError
 from graphrec.loaders import LoaderError
@@ -28,6 +39,7 @@ app = typer.Typer(
 )
 db.register(app)
 ingest.register(app)
+export.register(app)
 train.register(app)
 evaluate.register(app)
 kge.register(app)
