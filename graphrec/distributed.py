@@ -477,6 +477,36 @@ def _check_launch(
     option: str,
 ) -> str:
     """Refuse a launch that cannot work, before any process starts; returns the backend."""
+    chosen = check_processes(
+        world_size,
+        backend=backend,
+        device=device,
+        batch_size=args["batch_size"],
+        local_world_size=local_world_size,
+        option=option,
+    )
+    _check_data(args["data"])
+    return chosen
+
+
+def check_processes(
+    world_size: int,
+    *,
+    backend: str = "auto",
+    device: str | torch.device = "auto",
+    batch_size: int | None = None,
+    local_world_size: int | None = None,
+    option: str = "--distributed",
+) -> str:
+    """Check a launch of ``world_size`` processes (``local_world_size`` of them on this
+    machine) without data, so a command can refuse it before it reads anything.
+
+    Returns the backend to use. Raises :class:`ValueError` naming ``option`` when
+    there are more processes than CPUs (or GPUs on CUDA), the backend does not suit
+    the device, or ``batch_size`` is smaller than ``world_size``.
+    """
+    device = resolve_device(device)
+    local = world_size if local_world_size is None else local_world_size
     if world_size < 1:
         raise ValueError(f"--distributed needs at least 1 process, got {world_size}")
     if not dist.is_available():
@@ -485,16 +515,16 @@ def _check_launch(
         raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     if device.type == "cuda":
         gpus = torch.cuda.device_count()
-        if local_world_size > gpus:
+        if local > gpus:
             raise ValueError(
-                f"{option} {local_world_size} asks for {local_world_size} processes, one per "
+                f"{option} {local} asks for {local} processes, one per "
                 f"GPU, but only {gpus} GPU{'s are' if gpus != 1 else ' is'} available"
             )
     else:
         cpus = available_cpus()
-        if local_world_size > cpus:
+        if local > cpus:
             raise ValueError(
-                f"{option} {local_world_size} asks for {local_world_size} processes but "
+                f"{option} {local} asks for {local} processes but "
                 f"only {cpus} CPU{'s are' if cpus != 1 else ' is'} available"
             )
     chosen = ("nccl" if device.type == "cuda" else "gloo") if backend == "auto" else backend
@@ -502,12 +532,11 @@ def _check_launch(
         raise ValueError("the nccl backend needs CUDA; train on device='cuda' or use gloo")
     if chosen == "nccl" and not dist.is_nccl_available():
         raise ValueError("this build of PyTorch has no nccl backend; use gloo")
-    if args["batch_size"] < world_size:
+    if batch_size is not None and batch_size < world_size:
         raise ValueError(
-            f"--batch-size {args['batch_size']} is smaller than the {world_size} processes: "
+            f"--batch-size {batch_size} is smaller than the {world_size} processes: "
             "each process needs at least one training interaction per step"
         )
-    _check_data(args["data"])
     return chosen
 
 

@@ -6,6 +6,7 @@ the command line and the demo cannot drift apart.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,8 +54,9 @@ def train_from_graph(
     write_back: bool = True,
     exported: tuple[HeteroData, IdMap] | None = None,
     progress: bool = True,
+    fit: Callable[..., TrainResult | None] = train,
     **train_kwargs: Any,
-) -> PipelineResult:
+) -> PipelineResult | None:
     """Export, split, train ``model``, evaluate on the test split, and write the embeddings back.
 
     Args:
@@ -66,11 +68,19 @@ def train_from_graph(
         exported: a ``(HeteroData, IdMap)`` already exported, to train several models on
             the same export and split.
         progress: progress bars (default: True).
-        train_kwargs: passed to :func:`graphrec.train.train` (``epochs``, ``model_kwargs``...).
+        fit: the training function: :func:`graphrec.train.train` (default),
+            :func:`graphrec.minibatch.train_minibatch` or
+            :func:`graphrec.distributed.train_distributed` with their extra
+            arguments bound, or :func:`graphrec.distributed.run_from_env`, which
+            returns :obj:`None` on the ranks other than 0: then so does this, and
+            only rank 0 writes back.
+        train_kwargs: passed to ``fit`` (``epochs``, ``model_kwargs``...).
     """
     hetero, id_map = exported or export_graph(graph, filters or ExportFilters(), progress=progress)
     data = split_data(hetero, **(split or {}))
-    result = train(model=model, data=data, progress=progress, **train_kwargs)
+    result = fit(model=model, data=data, progress=progress, **train_kwargs)
+    if result is None:
+        return None
     record = None
     if write_back and result.model.trainable:  # counting baselines have no embeddings
         record = write_embeddings(

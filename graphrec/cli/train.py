@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -116,6 +118,48 @@ def train_command(
             "(emb_<model>_v<n> properties and a (:Model) node)."
         ),
     ] = True,
+    mini_batch: Annotated[
+        bool,
+        typer.Option(
+            "--mini-batch",
+            help="Train on sampled subgraphs (PyG LinkNeighborLoader) instead of propagating "
+            "over the whole graph every step: memory bounded by the batch, for graphs whose "
+            "full-batch training does not fit. lightgcn and relgnn.",
+            rich_help_panel="Scale",
+        ),
+    ] = False,
+    fan_out: Annotated[
+        str | None,
+        typer.Option(
+            "--fan-out",
+            metavar="K1,K2,...",
+            help="With --mini-batch: neighbours sampled per node at each hop, one value per "
+            "layer (-1: all). Default: 10 per layer.",
+            rich_help_panel="Scale",
+        ),
+    ] = None,
+    memory_cap: Annotated[
+        float | None,
+        typer.Option(
+            "--memory-cap",
+            metavar="GB",
+            min=0.001,
+            help="Refuse to start when the estimated peak memory exceeds GB (full-batch: "
+            "suggests --mini-batch; mini-batch: when one batch would not fit).",
+            rich_help_panel="Scale",
+        ),
+    ] = None,
+    distributed: Annotated[
+        int | None,
+        typer.Option(
+            "--distributed",
+            metavar="N",
+            min=1,
+            help="Data-parallel training with N processes (torch.distributed + DDP: gloo on "
+            "CPU, nccl on CUDA); under torchrun, N must equal its world size.",
+            rich_help_panel="Scale",
+        ),
+    ] = None,
 ) -> None:
     """Train a recommender on the graph's interactions and report its test metrics.
 
@@ -146,6 +190,17 @@ def train_command(
     run_dir = run_dir or settings.data_dir / "runs" / name
     model_kwargs: dict[str, Any] = model_kwargs_for(model_class, dim=dim, layers=layers)
     try:
+        # Every check that needs no data runs before the export.
+        fit = choose_fit(
+            name,
+            mini_batch=mini_batch,
+            fan_out=fan_out,
+            layers=layers,
+            memory_cap=memory_cap,
+            distributed=distributed,
+            device=device,
+            batch_size=batch_size,
+        )
         with connect(settings) as graph:
             exported = export_graph(graph, progress=True)
             if init_from_kge is not None:
@@ -158,6 +213,7 @@ def train_command(
                 exported=exported,
                 split={"split": split.value, "test_ratio": test_ratio, "seed": seed},
                 write_back=write_back,
+                fit=fit,
                 model_kwargs=model_kwargs,
                 epochs=epochs,
                 batch_size=batch_size,
@@ -172,6 +228,8 @@ def train_command(
     except (DataError, TrainingDivergedError, KGEError, ValueError) as exc:
         typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
         raise typer.Exit(1) from None
+    if run is None:  # a torchrun process other than rank 0: rank 0 reports and writes back
+        return
     typer.echo(run.data.summary(), err=True)
     typer.echo(json.dumps(run.result.metrics, indent=2))
     typer.echo(f"run saved in {run_dir}", err=True)
@@ -183,6 +241,73 @@ def train_command(
     if metrics_out is not None:
         metrics_out.parent.mkdir(parents=True, exist_ok=True)
         metrics_out.write_text(json.dumps(run.result.metrics, indent=2) + "\n")
+
+
+def choose_fit(
+    model: str,
+    *,
+    mini_batch: bool,
+    fan_out: str | None,
+    layers: int,
+    memory_cap: float | None,
+    distributed: int | None,
+    device: str,
+    batch_size: int,
+) -> Callable[..., Any]:
+    """The training function for these options, with their arguments bound.
+
+    Checks what can be checked without data (fan-outs against layers, the
+    number of processes against CPUs or GPUs, unsupported combinations) and
+    raises :class:`ValueError` with the option's name. The memory cap needs the
+    graph's size and is checked by the returned function before training.
+    """
+    from graphrec import distributed as dist
+    from graphrec import minibatch
+    from graphrec.train import train
+
+    if fan_out is not None and not mini_batch:
+        raise ValueError("--fan-out only applies to --mini-batch training")
+    if mini_batch:
+        if distributed is not None:
+            raise ValueError(
+                "--mini-batch and --distributed cannot be combined yet: distributed training "
+                "is full-batch (every process propagates over the whole graph)"
+            )
+        if model not in minibatch.MINIBATCH_MODELS:
+            raise ValueError(
+                f"--mini-batch supports {', '.join(minibatch.MINIBATCH_MODELS)}, not {model!r}"
+            )
+        fan_outs = minibatch.check_fan_outs(fan_out or ",".join(["10"] * layers), layers)
+        return functools.partial(
+            minibatch.train_minibatch, fan_outs=fan_outs, memory_cap_gb=memory_cap
+        )
+    if dist.launched_by_torchrun():
+        return functools.partial(dist.run_from_env, world_size=distributed)
+    if distributed is not None:
+        dist.check_processes(distributed, device=device, batch_size=batch_size)
+        fit = functools.partial(dist.train_distributed, world_size=distributed)
+    else:
+        fit = train
+    if memory_cap is None:
+        return fit
+    if model not in minibatch.MINIBATCH_MODELS:
+        raise ValueError(
+            f"--memory-cap can estimate {', '.join(minibatch.MINIBATCH_MODELS)}, not {model!r}"
+        )
+
+    def capped(*, data: Any, model_kwargs: Any = None, **kwargs: Any) -> Any:
+        estimate = minibatch.estimate_fullbatch_memory(
+            data, model=kwargs["model"], model_kwargs=model_kwargs
+        )
+        minibatch.check_memory_cap(
+            estimate,
+            memory_cap,
+            what="full-batch training",
+            advice="train with --mini-batch (memory bounded by the batch)",
+        )
+        return fit(data=data, model_kwargs=model_kwargs, **kwargs)
+
+    return capped
 
 
 def load_hetero(settings: Any) -> Any:
