@@ -1,11 +1,14 @@
-"""`graphrec ingest`, `train` and `evaluate` as a user runs them, against the test's database."""
+"""`graphrec ingest`, `train` (full-batch, mini-batch, distributed) and `evaluate` as a user runs them."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from graphrec.graph.client import GraphClient
 from graphrec.writeback import active_model
@@ -144,3 +147,68 @@ def test_relation_aware_model_starts_from_a_kge_run(
     assert mismatch.returncode == 1 and "dimension" in mismatch.stderr
     wrong_model = graphrec("train", "--model", "lightgcn", "--init-from-kge", "tiny", env=graph_env)
     assert wrong_model.returncode == 2 and "relgnn" in wrong_model.stderr
+
+
+# -- scale options: --mini-batch, --fan-out, --memory-cap, --distributed ----------------------
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--mini-batch", "--layers", "3", "--fan-out", "10,5"],
+            "--fan-out has 2 values but the model has 3 layers",
+        ),
+        (["--mini-batch", "--layers", "2", "--fan-out", "10,0"], "--fan-out value 2 is 0"),
+        (["--fan-out", "10,5"], "--fan-out only applies to --mini-batch"),
+        (["--mini-batch", "--model", "mf"], "--mini-batch supports lightgcn, relgnn, not 'mf'"),
+        (["--distributed", "999"], "--distributed 999 asks for 999 processes but only"),
+        (["--mini-batch", "--distributed", "2"], "cannot be combined"),
+    ],
+)
+def test_bad_scale_options_fail_before_any_work(
+    args: list[str], message: str, tmp_path: Path
+) -> None:
+    # Nothing listens on port 1: reaching the graph would fail with another message.
+    env = {
+        **os.environ,
+        "GRAPHREC_NEO4J_URI": "bolt://127.0.0.1:1",
+        "GRAPHREC_DATA_DIR": str(tmp_path),
+    }
+    result = graphrec("train", *args, env=env)
+    assert result.returncode == 1, result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_mini_batch_distributed_and_memory_cap_from_the_graph(
+    graph: GraphClient, graph_env: dict[str, str], tmp_path: Path
+) -> None:
+    ingested = graphrec(
+        "ingest", "synthetic", "--users", "120", "--items", "90", "--interactions", "2500",
+        env=graph_env,
+    )  # fmt: skip
+    assert ingested.returncode == 0, ingested.stderr
+
+    capped = graphrec("train", "--memory-cap", "0.01", "--epochs", "1", env=graph_env)
+    assert capped.returncode == 1
+    # Below even the interpreter's own memory: refused after the export, before training.
+    assert "full-batch training would need" in capped.stderr
+    assert "more than the memory cap of 0.01 GB" in capped.stderr
+
+    common = ["--epochs", "2", "--dim", "8", "--batch-size", "256", "--patience", "0"]
+    mini = graphrec(
+        "train", "--model", "lightgcn", "--layers", "2", "--mini-batch", "--fan-out", "5,5",
+        "--memory-cap", "8", "--run-dir", str(tmp_path / "mini"), *common, env=graph_env,
+    )  # fmt: skip
+    assert mini.returncode == 0, mini.stderr[-3000:]
+    metrics = json.loads(mini.stdout)
+    assert 0 < metrics["recall@20"] <= 1
+    config = json.loads((tmp_path / "mini" / "config.json").read_text())
+    assert config["mini_batch"]["fan_outs"] == [5, 5]
+    assert active_model(graph, "lightgcn").metrics["recall@20"] == metrics["recall@20"]
+
+    parallel = graphrec(
+        "train", "--model", "mf", "--distributed", "2", "--run-dir", str(tmp_path / "ddp"),
+        *common, env=graph_env,
+    )  # fmt: skip
+    assert parallel.returncode == 0, parallel.stderr[-3000:]
+    assert 0 <= json.loads(parallel.stdout)["recall@20"] <= 1
+    assert active_model(graph, "mf") is not None
