@@ -34,10 +34,10 @@ from graphrec.plots import plot_history
 @dataclass(frozen=True)
 class DemoOptions:
     dataset: Path | None = None
-    users: int = 1_000
-    items: int = 800
-    interactions: int = 30_000
-    epochs: int = 15
+    users: int = 3_000
+    items: int = 2_000
+    interactions: int = 120_000
+    epochs: int = 40
     dim: int = 64
     seed: int = 0
     out_dir: Path = Path("demo-output")

@@ -23,14 +23,14 @@ def demo_command(
             file_okay=False,
         ),
     ] = None,
-    users: Annotated[int, typer.Option(min=10, help="Synthetic catalog: users.")] = 1_000,
-    items: Annotated[int, typer.Option(min=10, help="Synthetic catalog: items.")] = 800,
+    users: Annotated[int, typer.Option(min=10, help="Synthetic catalog: users.")] = 3_000,
+    items: Annotated[int, typer.Option(min=10, help="Synthetic catalog: items.")] = 2_000,
     interactions: Annotated[
         int, typer.Option(min=100, help="Synthetic catalog: interactions.")
-    ] = 30_000,
+    ] = 120_000,
     epochs: Annotated[
         int, typer.Option(min=1, help="Most epochs per model (early stopping may end sooner).")
-    ] = 15,
+    ] = 40,
     dim: Annotated[int, typer.Option(min=2, help="Embedding size.")] = 64,
     seed: Annotated[int, typer.Option(help="Seed for the catalog, the split and training.")] = 0,
     out_dir: Annotated[Path, typer.Option(help="Where plots and tables go.")] = Path("demo-output"),
