@@ -11,6 +11,7 @@ API on 127.0.0.1, serving the models just written, until Ctrl-C.
 from __future__ import annotations
 
 import secrets
+import signal
 import threading
 import time
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import torch
 import typer
+from pydantic import SecretStr
 
 from graphrec.config import Settings
 from graphrec.evaluate import compare
@@ -130,7 +132,7 @@ def run_demo(settings: Settings, options: DemoOptions) -> dict[str, PipelineResu
 
 
 def serve_api(settings: Settings, *, port: int | None, example_user: str) -> None:
-    """Step 6: serve the models just written on 127.0.0.1 until Ctrl-C (or SIGTERM).
+    """Step 6: serve the models just written on 127.0.0.1 until Ctrl-C or SIGTERM.
 
     Writes need the API key; without ``GRAPHREC_API_KEY`` the demo makes one for
     this run and prints it. The port is ``port``, else ``GRAPHREC_API_PORT``
@@ -145,7 +147,8 @@ def serve_api(settings: Settings, *, port: int | None, example_user: str) -> Non
         port = settings.api_port if port_free(settings.api_port, host) else free_port()
     elif not port_free(port, host):
         raise typer.BadParameter(f"port {port} on {host} is taken", param_hint="--port")
-    key = settings.api_key.get_secret_value() if settings.api_key else secrets.token_urlsafe(24)
+    key = settings.api_key or SecretStr(secrets.token_urlsafe(24))
+    # model_copy does not validate: the key must already be a SecretStr, as the app reads it.
     app = create_app(settings.model_copy(update={"api_key": key}))
     server = uvicorn.Server(
         uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
@@ -162,16 +165,21 @@ def serve_api(settings: Settings, *, port: int | None, example_user: str) -> Non
     typer.echo(f"API:           {url}")
     typer.echo(f"OpenAPI docs:  {url}/docs")
     if settings.api_key is None:
-        typer.echo(f"API key:       {key}   (this run only; set GRAPHREC_API_KEY to choose one)")
+        typer.echo(
+            f"API key:       {key.get_secret_value()}   "
+            "(this run only; set GRAPHREC_API_KEY to choose one)"
+        )
     typer.echo(f"try:           curl '{url}/users/{example_user}/recommendations?k=5&explain=true'")
     typer.echo("Ctrl-C stops the API (the embedded graph keeps running: graphrec db stop)")
+    # SIGTERM (a service manager, `kill`) stops it as cleanly as Ctrl-C.
+    signal.signal(signal.SIGTERM, lambda *_: setattr(server, "should_exit", True))
     try:
         while thread.is_alive():
             thread.join(timeout=0.5)
     except KeyboardInterrupt:
         server.should_exit = True
         thread.join(timeout=30)
-        typer.echo("API stopped")
+    typer.echo("API stopped")
 
 
 def _show_users(graph, run: PipelineResult, *, count: int, k: int) -> None:  # noqa: ANN001

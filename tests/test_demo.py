@@ -9,8 +9,11 @@ import signal
 import subprocess
 import sys
 import threading
+import urllib.error
 import urllib.request
 from pathlib import Path
+
+import pytest
 
 from graphrec.graph.client import GraphClient
 from graphrec.graph.embedded import free_port
@@ -72,6 +75,24 @@ def test_demo_runs_the_whole_loop_then_serves(
         example = stdout.split("curl '")[1].split("'")[0]
         status, body = _get(example)
         assert status == 200 and len(body["items"]) == 5 and body["explanations"] is not None
+        # A write with the key the demo printed is accepted (and refused without it).
+        key = stdout.split("API key:")[1].split()[0]
+        user, item = body["user_id"], body["items"][0]["item_id"]
+        payload = json.dumps({"user_id": user, "item_id": item, "kind": "view"}).encode()
+        request = urllib.request.Request(
+            f"{url}/interactions",
+            data=payload,
+            headers={"Content-Type": "application/json", "X-API-Key": key},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert response.status in (200, 201)
+        anonymous = urllib.request.Request(
+            f"{url}/interactions", data=payload, headers={"Content-Type": "application/json"}
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(anonymous, timeout=30)
+        assert refused.value.code == 401
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=60)
