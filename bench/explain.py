@@ -39,7 +39,7 @@ from graphrec.explain import find_paths, rank_paths
 from graphrec.graph.client import GraphClient
 from graphrec.graph.embedded import EmbeddedServer, free_port
 from graphrec.ingest import derive_co_engagement
-from graphrec.recommend import fold_in, recommend, vector_lookup
+from graphrec.recommend import recommend, vector_lookup
 from graphrec.serving import load_index
 
 
@@ -53,12 +53,6 @@ def quantiles(values: list[float]) -> dict[str, float]:
         "p99_ms": round(float(q[2]), 1),
         "max_ms": round(float(ms.max()), 1),
     }
-
-
-def fold_in_score(model: Any, state: Any, items: np.ndarray, position: int) -> float:
-    """The item's score for a user folded in from ``items`` (what the API does for new users)."""
-    vector = fold_in(model.item_vectors[items], state.popularity[items])
-    return float(vector @ model.item_vectors[position])
 
 
 def removal_drops(model: Any, state: Any, items: np.ndarray, position: int) -> np.ndarray:
@@ -126,15 +120,14 @@ def quality(graph: GraphClient, users: list[str], seed: int) -> tuple[dict, list
             percentile_shown.append(rank_of[int(anchor)])
             percentile_best_path.append(max(rank_of[a] for a in path_anchors))
             percentile_random_path.append(rank_of[path_anchors[rng.integers(len(path_anchors))]])
-            full = fold_in_score(model, state, seen, position)
-            without_anchor = fold_in_score(model, state, others, position)
-            dropped = rng.choice(others)
-            without_random = fold_in_score(model, state, seen[seen != dropped], position)
+            drop_of = dict(zip(seen.tolist(), drops.tolist(), strict=True))
+            anchor_drop = drop_of[int(anchor)]
+            random_drop = drop_of[int(rng.choice(others))]
             tested += 1
-            anchor_drops += without_anchor < full
-            random_drops += without_random < full
-            anchor_change.append(without_anchor - full)
-            random_change.append(without_random - full)
+            anchor_drops += anchor_drop > 0
+            random_drops += random_drop > 0
+            anchor_change.append(-anchor_drop)
+            random_change.append(-random_drop)
     total = len(pairs)
     report = {
         "users": len(users),
