@@ -100,9 +100,9 @@ from graphrec.train import (
     CHECKPOINT,
     Trainer,
     TrainResult,
-    _build_model,
-    _check_data,
-    _finish,
+    build_model,
+    check_data,
+    finish_run,
     resolve_device,
     run_config,
     train,
@@ -167,7 +167,7 @@ def train_distributed(
             raise error from exc
         saved = torch.load(Path(scratch) / _RESULT_FILE, map_location="cpu", weights_only=True)
 
-    net = _build_model(args["model"], args["data"], dict(args["model_kwargs"] or {}))
+    net = build_model(args["model"], args["data"], dict(args["model_kwargs"] or {}))
     net.load_state_dict(saved["state_dict"])
     return TrainResult(
         model=net.to(device),
@@ -401,7 +401,7 @@ def _train_rank(
         )
         config["distributed"] = {"world_size": world_size, "backend": backend}
         torch.manual_seed(args["seed"])
-        net = _build_model(args["model"], data, kwargs).to(device)
+        net = build_model(args["model"], data, kwargs).to(device)
         trainer = DistributedTrainer(
             net,
             data,
@@ -427,7 +427,7 @@ def _train_rank(
         )
         if rank != 0:
             return None
-        return _finish(trainer.result(config), run_dir, progress)
+        return finish_run(trainer.result(config), run_dir, progress)
     finally:
         if trainer is not None:
             trainer.close()
@@ -485,7 +485,7 @@ def _check_launch(
         local_world_size=local_world_size,
         option=option,
     )
-    _check_data(args["data"])
+    check_data(args["data"])
     return chosen
 
 

@@ -101,10 +101,10 @@ from graphrec.train import (
     Trainer,
     TrainingDivergedError,
     TrainResult,
-    _build_model,
-    _check_data,
-    _diverged_message,
-    _finish,
+    build_model,
+    check_data,
+    diverged_message,
+    finish_run,
     resolve_device,
     run_config,
     sample_negatives,
@@ -404,7 +404,7 @@ class MiniBatchTrainer(Trainer):
             loss = self.step(batch)
             if not math.isfinite(loss):
                 raise TrainingDivergedError(
-                    _diverged_message(loss, epoch, batches, self.lr, self.reg)
+                    diverged_message(loss, epoch, batches, self.lr, self.reg)
                 )
             total += loss
             batches += 1
@@ -534,7 +534,7 @@ def train_minibatch(
             what=f"mini-batch training (batch {batch_size}, fan-outs {fan_outs})",
             advice="lower --batch-size or the --fan-out values",
         )
-    _check_data(data)
+    check_data(data)
     config = run_config(
         model=name,
         model_kwargs=kwargs,
@@ -549,7 +549,7 @@ def train_minibatch(
         device=target,
     )
     torch.manual_seed(seed)
-    net = _build_model(model, data, kwargs).to(target)
+    net = build_model(model, data, kwargs).to(target)
     trainer = MiniBatchTrainer(
         net,
         data,
@@ -568,7 +568,7 @@ def train_minibatch(
     if checkpoint is not None and resume and checkpoint.exists():
         trainer.load(checkpoint, config)
     trainer.fit(config, epochs=epochs, patience=patience, checkpoint=checkpoint, progress=progress)
-    return _finish(trainer.result(config), run_dir, progress)
+    return finish_run(trainer.result(config), run_dir, progress)
 
 
 class _SparseAndDenseAdam:

@@ -152,7 +152,7 @@ def train(
         TrainingDivergedError: the loss became NaN or infinite.
         ValueError: a checkpoint in ``run_dir`` is from different settings.
     """
-    _check_data(data)
+    check_data(data)
     target = torch.device(resolve_device(device))
     kwargs = dict(model_kwargs or {})
     config = run_config(
@@ -169,11 +169,11 @@ def train(
         device=target,
     )
     torch.manual_seed(seed)
-    net = _build_model(model, data, kwargs).to(target)
+    net = build_model(model, data, kwargs).to(target)
     if not net.trainable:
         metrics = evaluate(net, data, split="test", k=k)
         result = TrainResult(model=net, config=config, metrics=metrics)
-        return _finish(result, run_dir, progress)
+        return finish_run(result, run_dir, progress)
 
     trainer = Trainer(
         net, data, batch_size=batch_size, lr=lr, reg=reg, seed=seed, k=k, device=target
@@ -182,7 +182,7 @@ def train(
     if checkpoint is not None and resume and checkpoint.exists():
         trainer.load(checkpoint, config)
     trainer.fit(config, epochs=epochs, patience=patience, checkpoint=checkpoint, progress=progress)
-    return _finish(trainer.result(config), run_dir, progress)
+    return finish_run(trainer.result(config), run_dir, progress)
 
 
 def run_config(
@@ -382,7 +382,7 @@ class Trainer:
             loss, value = self.batch_loss(users, pos_items, neg_items)
             if not math.isfinite(value):
                 raise TrainingDivergedError(
-                    _diverged_message(value, epoch, batches, self.lr, self.reg)
+                    diverged_message(value, epoch, batches, self.lr, self.reg)
                 )
             self.optimizer.zero_grad()
             loss.backward()
@@ -495,9 +495,10 @@ class Trainer:
         self.seconds = state["seconds"]
 
 
-def _build_model(
+def build_model(
     model: str | type[Recommender] | Recommender, data: RecData, kwargs: dict[str, Any]
 ) -> Recommender:
+    """The model to train on ``data``: built from a name or class, or checked when given built."""
     if isinstance(model, Recommender):
         if kwargs:
             raise ValueError("model_kwargs can only be given with a model name or class")
@@ -510,7 +511,8 @@ def _build_model(
     return resolve_model(model).from_data(data, **kwargs)
 
 
-def _check_data(data: RecData) -> None:
+def check_data(data: RecData) -> None:
+    """Refuse data no trainer can use (no training or test interactions, no negatives)."""
     if data.train.size(1) == 0:
         raise DataError("no training interactions: the split put every interaction in val or test")
     if data.test.size(1) == 0:
@@ -525,7 +527,8 @@ def _check_data(data: RecData) -> None:
         )
 
 
-def _finish(result: TrainResult, run_dir: str | Path | None, progress: bool) -> TrainResult:
+def finish_run(result: TrainResult, run_dir: str | Path | None, progress: bool) -> TrainResult:
+    """Save ``result`` into ``run_dir`` (when given) and print its summary (with ``progress``)."""
     if run_dir is not None:
         result.save(run_dir)
     if progress:
@@ -533,7 +536,8 @@ def _finish(result: TrainResult, run_dir: str | Path | None, progress: bool) -> 
     return result
 
 
-def _diverged_message(loss: float, epoch: int, batch: int, lr: float, reg: float) -> str:
+def diverged_message(loss: float, epoch: int, batch: int, lr: float, reg: float) -> str:
+    """What to tell a user whose loss stopped being finite."""
     return (
         f"the loss became {loss} at epoch {epoch}, batch {batch}. The learning rate "
         f"(lr={lr:g}) is the likely cause: try lr={lr / 10:g}. "
