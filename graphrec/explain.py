@@ -39,7 +39,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import wait
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -207,12 +207,6 @@ class PathSearch:
         return bool(self.timed_out)
 
 
-#: Runs the path queries of one request side by side (one connection each). Shared, so a
-#: flood of slow requests queues here (and times out, flagged) instead of opening more
-#: connections than the driver's pool holds.
-_QUERIES = ThreadPoolExecutor(max_workers=16, thread_name_prefix="graphrec-explain")
-
-
 def find_paths(
     graph: GraphClient,
     user_id: str,
@@ -236,13 +230,13 @@ def find_paths(
     if timeout is not None and timeout <= 0:
         raise ValueError(f"timeout must be positive seconds, got {timeout}")
     deadline = None if timeout is None else time.monotonic() + timeout
-    titles = _QUERIES.submit(graph.read, "explain/titles", timeout_=timeout, ids=[item_id])
+    titles = graph.submit_read("explain/titles", timeout_=timeout, ids=[item_id])
     queries = {}
     for kind in kinds:
         params: dict[str, Any] = {"user": user_id, "item": item_id, "limit": per_kind}
         if kind == "knowledge_graph":
             params["max_hops"] = max_hops
-        queries[kind] = _QUERIES.submit(graph.read, f"explain/{kind}", timeout_=timeout, **params)
+        queries[kind] = graph.submit_read(f"explain/{kind}", timeout_=timeout, **params)
     remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
     wait([titles, *queries.values()], timeout=remaining)
     title_rows = titles.result() if titles.done() else []

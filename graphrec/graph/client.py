@@ -9,7 +9,9 @@ every write statement graphrec ships is idempotent (``MERGE``, not ``CREATE``).
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, LiteralString, Self
 
@@ -22,6 +24,10 @@ from graphrec.graph.errors import GraphAuthError, GraphError, GraphUnavailableEr
 
 #: Rows per ``UNWIND $rows`` transaction unless the caller says otherwise.
 DEFAULT_BATCH_SIZE = 5_000
+
+#: Reads one :class:`GraphClient` runs side by side for :meth:`GraphClient.submit_read`
+#: (well under the driver's default pool of 100 connections).
+CONCURRENT_READS = 16
 
 
 class QuietList(list):
@@ -134,6 +140,8 @@ class GraphClient:
         #: Milliseconds the server reported for write statements (``result_available_after``
         #: + ``result_consumed_after``), summed; benchmarks use it to split server from client time.
         self.server_write_ms = 0
+        self._readers: ThreadPoolExecutor | None = None
+        self._readers_lock = threading.Lock()
 
     @classmethod
     def open(cls, target: ConnectionTarget, *, verify: bool = True, **driver_config: Any) -> Self:
@@ -152,6 +160,17 @@ class GraphClient:
         return client
 
     def close(self) -> None:
+        """Close the driver, after the reads started by :meth:`submit_read` have finished.
+
+        A caller that stopped waiting for such a read (a missed deadline) leaves
+        it running on a pooled connection; closing the pool under it would race
+        the read's thread for the connection, so close drains them first (reads
+        not yet started are cancelled).
+        """
+        with self._readers_lock:
+            readers, self._readers = self._readers, None
+        if readers is not None:
+            readers.shutdown(wait=True, cancel_futures=True)
         self.driver.close()
 
     def __enter__(self) -> Self:
@@ -193,6 +212,22 @@ class GraphClient:
         except (AuthError, ServiceUnavailable) as exc:
             raise translate_error(self.target, exc) from exc
         return [dict(record.items()) for record in result.records]
+
+    def submit_read(
+        self, name: str, /, *, timeout_: float | None = None, **params: Any
+    ) -> Future[list[dict[str, Any]]]:
+        """:meth:`read` on one of the client's reader threads; returns its future at once.
+
+        At most :data:`CONCURRENT_READS` run at a time; more queue. A caller may
+        stop waiting (or ``cancel()`` a queued one): :meth:`close` waits for
+        the reads that had started before it closes the driver.
+        """
+        with self._readers_lock:
+            if self._readers is None:
+                self._readers = ThreadPoolExecutor(
+                    max_workers=CONCURRENT_READS, thread_name_prefix="graphrec-read"
+                )
+            return self._readers.submit(self.read, name, timeout_=timeout_, **params)
 
     def pages(
         self, name: str, /, *, page_size: int, **params: Any

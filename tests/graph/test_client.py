@@ -108,3 +108,17 @@ def test_wrong_database_name_is_reported(graph: GraphClient) -> None:
         pytest.raises(Exception, match="nosuchdb"),
     ):
         client.run("RETURN 1")
+
+
+def test_close_waits_for_reads_nobody_waits_for(graph: GraphClient) -> None:
+    # A caller past its deadline leaves reads running (graphrec.explain does);
+    # closing the driver under them used to race their threads for the connection.
+    client = GraphClient.open(graph.target)
+    futures = [client.submit_read("graph/count_nodes") for _ in range(40)]
+    client.close()
+    assert all(f.done() for f in futures)
+    finished = [f for f in futures if not f.cancelled()]
+    assert finished, "the reads that had started are run to the end, not dropped"
+    for future in finished:
+        assert future.exception() is None
+        assert future.result() == []  # the empty test database
