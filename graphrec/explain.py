@@ -224,6 +224,8 @@ def find_paths(
     answered and the others named in :attr:`PathSearch.timed_out`; the timeout
     is also sent as each query's transaction timeout, so Neo4j stops the
     abandoned queries (engines that ignore it let them finish in the background).
+    A kind whose rows arrive after the deadline is left out even if they arrive
+    before the search returns.
     """
     if not 1 <= max_hops <= 4:
         raise ValueError(f"max_hops must be between 1 and 4, got {max_hops}")
@@ -237,6 +239,9 @@ def find_paths(
         if kind == "knowledge_graph":
             params["max_hops"] = max_hops
         queries[kind] = graph.submit_read(f"explain/{kind}", timeout_=timeout, **params)
+    answered: dict[str, float] = {}  # kind -> when its rows arrived
+    for kind, future in queries.items():
+        future.add_done_callback(lambda _, kind=kind: answered.setdefault(kind, time.monotonic()))
     remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
     wait([titles, *queries.values()], timeout=remaining)
     title_rows = titles.result() if titles.done() else []
@@ -244,7 +249,10 @@ def find_paths(
     paths: list[Explanation] = []
     timed_out: list[str] = []
     for kind, future in queries.items():
-        if not future.done():
+        # Rows that came in after the deadline count as late too, so the answer depends on
+        # the deadline alone, not on how soon this thread got to look.
+        late = deadline is not None and answered.get(kind, math.inf) > deadline
+        if not future.done() or late:
             future.cancel()  # a query still queued never starts
             timed_out.append(kind)
             continue
