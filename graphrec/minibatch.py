@@ -49,10 +49,14 @@ interactions, :math:`K = 2 E_{kg}` KG entries (relgnn) and
 - ``parameters``: :math:`5P` with :math:`P = 4 N D`: weights, gradient, two
   Adam moments and the best epoch's copy (sparse gradients are smaller; the
   estimate does not count on them).
-- ``step``, full batch: :math:`(2 + aL) P + 24 K L`, with :math:`a = 8`
-  (LightGCN) or :math:`18` (relgnn): every operation of every layer keeps an
-  :math:`N \times D` tensor for the backward pass, and the allocator keeps
-  freed blocks (calibrated against peak RSS, see ``bench/minibatch.py``).
+- ``step``, full batch: :math:`(f + aL) P + 24 K L`. While the user or the
+  item table is smaller than :data:`MMAP_THRESHOLD_MAX` (32 MiB: glibc keeps
+  freed blocks below it for reuse), :math:`f = 2` and :math:`a = 8`
+  (LightGCN) or :math:`18` (relgnn). From there on freed blocks go back to
+  the operating system and the peak is what is alive: :math:`f = 6, a = 0`
+  for LightGCN (its propagation keeps no layer input for the backward pass)
+  and :math:`f = 8, a = 9` for relgnn. Both calibrated against peak RSS
+  (``bench/minibatch.py``, table in ``bench/RESULTS.md``).
 - ``step``, mini-batch: the sampled subgraph is bounded by
   :math:`n_0 = \min(U, B) + \min(I, 2B)` seeds for a batch of :math:`B`
   (users, positives, negatives) and :math:`n_h \le n_{h-1} m_h` new nodes at
@@ -134,9 +138,19 @@ _PER_NODE = 6  # ego rows, their gradient, the sparse gradient, optimiser tempor
 _PER_SOURCE = {"lightgcn": 0, "relgnn": 2}
 _PER_DESTINATION = {"lightgcn": 3, "relgnn": 10}
 _PER_EDGE = {"lightgcn": 64, "relgnn": 200}
-# Full-batch step: tensors of N x D floats, fixed and per layer.
-_FULL_FIXED = 2
+# Full-batch step, in tables of N x D floats: fixed and per layer. When the user and item
+# tables are both at least MMAP_THRESHOLD_MAX, each of their blocks is returned to the
+# OS when freed and the peak is what is alive (LightGCN's CSR propagation keeps no layer
+# input for the backward pass, so its peak does not grow with layers); below it, the
+# allocator keeps freed blocks for reuse (calibrated against peak RSS, see bench/RESULTS.md).
+_FULL_FIXED = {"lightgcn": 2, "relgnn": 2}
 _FULL_PER_LAYER = {"lightgcn": 8, "relgnn": 18}
+_FULL_FIXED_LARGE = {"lightgcn": 6, "relgnn": 8}
+_FULL_PER_LAYER_LARGE = {"lightgcn": 0, "relgnn": 9}
+
+#: glibc's largest ``M_MMAP_THRESHOLD`` on 64-bit systems: allocations at least this
+#: big are always their own mapping, so freeing them lowers the resident set at once.
+MMAP_THRESHOLD_MAX = 32 * 2**20
 
 
 def check_fan_outs(fan_outs: Sequence[int] | str, num_layers: int) -> list[int]:
@@ -254,7 +268,12 @@ def estimate_fullbatch_memory(
     """Peak memory of :func:`graphrec.train.train` (full-batch propagation every step),
     for LightGCN and relgnn. Computed from counts only."""
     shape = _Shape.of(model, data, model_kwargs)
-    step = (_FULL_FIXED + _FULL_PER_LAYER[shape.name] * shape.num_layers) * shape.table_bytes
+    smallest_table = 4 * shape.embedding_dim * min(data.num_users, data.num_items)
+    if smallest_table >= MMAP_THRESHOLD_MAX:
+        fixed, per_layer = _FULL_FIXED_LARGE[shape.name], _FULL_PER_LAYER_LARGE[shape.name]
+    else:
+        fixed, per_layer = _FULL_FIXED[shape.name], _FULL_PER_LAYER[shape.name]
+    step = (fixed + per_layer * shape.num_layers) * shape.table_bytes
     step += 24 * shape.num_kg_entries * shape.num_layers
     return MemoryEstimate(
         baseline=BASELINE_BYTES,

@@ -7,6 +7,7 @@ from graphrec.data import RecData, synthetic_hetero
 from graphrec.evaluate import evaluate
 from graphrec.minibatch import (
     MINIBATCH_MODELS,
+    MMAP_THRESHOLD_MAX,
     MiniBatchTrainer,
     check_fan_outs,
     check_memory_cap,
@@ -192,6 +193,23 @@ def test_memory_estimates():
         check_memory_cap(full, fixed / 2e9, what="full-batch training", advice="use --mini-batch")
     with pytest.raises(ValueError, match="must be a positive number"):
         check_memory_cap(mini, 0, what="mini-batch training", advice="")
+
+
+def test_full_batch_estimate_has_two_allocator_regimes():
+    """Below 32 MiB per table the allocator keeps freed blocks (a cost per layer); above,
+    LightGCN's peak is what is alive, which does not grow with layers."""
+    pairs = torch.zeros(2, 10, dtype=torch.long)
+    data = RecData(10_000, 5_000, train=pairs, val=pairs[:, :0], test=pairs)
+
+    def step(dim: int, layers: int) -> float:
+        kwargs = {"embedding_dim": dim, "num_layers": layers}
+        estimate = estimate_fullbatch_memory(data, model="lightgcn", model_kwargs=kwargs)
+        return estimate.step / (4 * 15_000 * dim)  # in N x D tables
+
+    assert MMAP_THRESHOLD_MAX == 32 * 2**20
+    assert 4 * 5_000 * 512 < MMAP_THRESHOLD_MAX < 4 * 5_000 * 2048
+    assert step(512, 1) < step(512, 3)
+    assert step(2048, 1) == step(2048, 3) < step(512, 1)
 
 
 @pytest.mark.parametrize("name", MINIBATCH_MODELS)
