@@ -239,6 +239,30 @@ class UserItems:
         return row * self.num_items + self.indices
 
 
+@dataclass(frozen=True)
+class GraphSize:
+    """How big a training export will be, counted in the graph before it runs.
+
+    Enough for a lower bound of the memory estimates
+    (:func:`graphrec.minibatch.estimate_fullbatch_memory` and
+    :func:`~graphrec.minibatch.estimate_minibatch_memory`), so a cap that
+    cannot be met is refused before the export (``graphrec.export.graph_size``
+    reads it). Counts are those of an unfiltered export.
+
+    Args:
+        users: Users with at least one interaction.
+        items: Items.
+        concepts: Concepts (genres, tags, KG entities...).
+        kg_edges: ``HAS_CONCEPT``, ``SUBCONCEPT_OF``, ``RELATED`` and ``CO_ENGAGED``
+            relationships: the relation-aware model's knowledge graph.
+    """
+
+    users: int
+    items: int
+    concepts: int
+    kg_edges: int
+
+
 @dataclass
 class RecData:
     """Interactions split for training and evaluation, plus the knowledge graph.

@@ -60,6 +60,7 @@ import torch
 from torch_geometric.data import HeteroData
 from tqdm import tqdm
 
+from graphrec.data import GraphSize
 from graphrec.graph.client import GraphClient
 
 SPLIT_CODES = {"train": 1, "test": 2}
@@ -779,6 +780,17 @@ def _hetero(layout: _Layout, array: Callable[[str, str], np.ndarray]) -> HeteroD
 
 
 # -- the whole subgraph -----------------------------------------------------------------------------
+def graph_size(graph: GraphClient) -> GraphSize:
+    """What an unfiltered export of ``graph`` will hold, from four counts (no export).
+
+    For checks before the export, such as the memory cap of ``graphrec train``.
+    """
+    row = graph.read("export/graph_size")[0]
+    return GraphSize(
+        users=row["users"], items=row["items"], concepts=row["concepts"], kg_edges=row["kg_edges"]
+    )
+
+
 def export_graph(
     graph: GraphClient,
     filters: ExportFilters = ExportFilters(),

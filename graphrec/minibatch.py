@@ -95,7 +95,7 @@ from torch_geometric.data import Data
 from torch_geometric.loader import LinkNeighborLoader
 from tqdm.auto import tqdm
 
-from graphrec.data import RecData, UserItems
+from graphrec.data import GraphSize, RecData, UserItems
 from graphrec.evaluate import MAX_SCORES_PER_CHUNK
 from graphrec.models.base import Recommender, Subgraph
 from graphrec.models.registry import MODELS, model_name, resolve_model
@@ -201,6 +201,9 @@ class MemoryEstimate:
     parameters: int
     step: int
     evaluation: int
+    #: Computed from a :class:`~graphrec.data.GraphSize` before the export: the
+    #: estimate after the export will be at least this.
+    lower_bound: bool = False
 
     @property
     def total(self) -> int:
@@ -214,11 +217,12 @@ class MemoryEstimate:
     def describe(self) -> str:
         parts = ("baseline", "data", "graph", "parameters", "step", "evaluation")
         shown = ", ".join(f"{part} {getattr(self, part) / _GB:.2f}" for part in parts)
-        return f"~{self.total_gb:.2f} GB ({shown} GB)"
+        amount = "at least " if self.lower_bound else "~"
+        return f"{amount}{self.total_gb:.2f} GB ({shown} GB)"
 
 
 def estimate_minibatch_memory(
-    data: RecData,
+    data: RecData | GraphSize,
     *,
     model: str | type[Recommender] | Recommender,
     fan_outs: Sequence[int],
@@ -227,16 +231,20 @@ def estimate_minibatch_memory(
 ) -> MemoryEstimate:
     """Peak memory of :func:`train_minibatch` (an upper bound on a step's subgraph).
 
-    Computed from counts and degrees only: nothing is built or trained.
+    Computed from counts and degrees only: nothing is built or trained. From a
+    :class:`~graphrec.data.GraphSize` (no interactions, no degrees yet) it is
+    a lower bound: the interaction terms count zero and a sampled step only its
+    seeds.
     """
     shape = _Shape.of(model, data, model_kwargs)
+    counts = shape.counts
     num_layers = shape.num_layers
     fan_outs = check_fan_outs(fan_outs, num_layers)
     num_nodes = shape.num_nodes
-    nodes = [min(data.num_users, batch_size) + min(data.num_items, 2 * batch_size)]
+    nodes = [min(counts.users, batch_size) + min(counts.items, 2 * batch_size)]
     edges = []
     for fan_out in fan_outs:
-        kept = _most_neighbours_kept(data, shape, fan_out)
+        kept = _most_neighbours_kept(data, shape, fan_out) if isinstance(data, RecData) else 0
         edges.append(min(nodes[-1] * kept, shape.num_directed_edges))
         nodes.append(max(0, min(nodes[-1] * kept, num_nodes - sum(nodes))))
     rows = _PER_NODE * sum(nodes)
@@ -246,29 +254,32 @@ def estimate_minibatch_memory(
         rows += _PER_DESTINATION[shape.name] * sum(nodes[: num_layers - layer + 1])
         edge_layers += sum(edges[: num_layers - layer + 1])
     step = 4 * shape.embedding_dim * rows + _PER_EDGE[shape.name] * edge_layers
-    sampler_graph = 18 * shape.num_directed_edges + 16 * data.train.size(1) + 32 * num_nodes
+    sampler_graph = 18 * shape.num_directed_edges + 16 * counts.train + 32 * num_nodes
     inference = (4 if shape.name == "relgnn" else 3) * shape.table_bytes
     chunk = INFERENCE_CHUNK_SIZE * shape.embedding_dim * 4 * (16 if shape.name == "relgnn" else 1)
     return MemoryEstimate(
         baseline=BASELINE_BYTES,
-        data=_data_bytes(data),
+        data=counts.data_bytes,
         graph=shape.graph_bytes + sampler_graph,
         parameters=5 * shape.table_bytes,
         step=step,
-        evaluation=inference + chunk + _score_bytes(data),
+        evaluation=inference + chunk + counts.score_bytes,
+        lower_bound=counts.lower_bound,
     )
 
 
 def estimate_fullbatch_memory(
-    data: RecData,
+    data: RecData | GraphSize,
     *,
     model: str | type[Recommender] | Recommender,
     model_kwargs: Mapping[str, Any] | None = None,
 ) -> MemoryEstimate:
     """Peak memory of :func:`graphrec.train.train` (full-batch propagation every step),
-    for LightGCN and relgnn. Computed from counts only."""
+    for LightGCN and relgnn. Computed from counts only; from a
+    :class:`~graphrec.data.GraphSize`, a lower bound (no interaction terms)."""
     shape = _Shape.of(model, data, model_kwargs)
-    smallest_table = 4 * shape.embedding_dim * min(data.num_users, data.num_items)
+    counts = shape.counts
+    smallest_table = 4 * shape.embedding_dim * min(counts.users, counts.items)
     if smallest_table >= MMAP_THRESHOLD_MAX:
         fixed, per_layer = _FULL_FIXED_LARGE[shape.name], _FULL_PER_LAYER_LARGE[shape.name]
     else:
@@ -277,11 +288,12 @@ def estimate_fullbatch_memory(
     step += 24 * shape.num_kg_entries * shape.num_layers
     return MemoryEstimate(
         baseline=BASELINE_BYTES,
-        data=_data_bytes(data),
+        data=counts.data_bytes,
         graph=shape.graph_bytes,
         parameters=5 * shape.table_bytes,
         step=step,
-        evaluation=4 * shape.table_bytes + _score_bytes(data),
+        evaluation=4 * shape.table_bytes + counts.score_bytes,
+        lower_bound=counts.lower_bound,
     )
 
 
@@ -301,7 +313,12 @@ def check_memory_cap(
     if estimate.total <= memory_cap_gb * _GB:
         return
     fixed = estimate.baseline + estimate.data + estimate.graph + estimate.parameters
-    if fixed > memory_cap_gb * _GB:
+    if estimate.baseline > memory_cap_gb * _GB:
+        advice = (
+            f"the process needs ~{estimate.baseline / _GB:.2f} GB with PyTorch loaded, "
+            "before any data; raise the cap"
+        )
+    elif fixed > memory_cap_gb * _GB:
         advice = (
             "the embedding tables, their optimiser state and the graph alone exceed it; "
             "lower embedding_dim or raise the cap"
@@ -310,6 +327,38 @@ def check_memory_cap(
         f"{what} would need {estimate.describe()}, more than the memory cap of "
         f"{memory_cap_gb:g} GB; {advice}"
     )
+
+
+def check_memory(
+    data: RecData | GraphSize,
+    memory_cap_gb: float,
+    *,
+    model: str | type[Recommender] | Recommender,
+    model_kwargs: Mapping[str, Any] | None = None,
+    fan_outs: Sequence[int] | None = None,
+    batch_size: int = 2048,
+) -> MemoryEstimate:
+    """Estimate full-batch (``fan_outs=None``) or mini-batch training and apply
+    :func:`check_memory_cap`, with the advice that fits the mode.
+
+    With a :class:`~graphrec.data.GraphSize` this is the check before the
+    export (a lower bound, so it refuses only what the later check would).
+    Returns the estimate when it fits.
+    """
+    if fan_outs is None:
+        estimate = estimate_fullbatch_memory(data, model=model, model_kwargs=model_kwargs)
+        what, advice = (
+            "full-batch training",
+            "train with --mini-batch (memory bounded by the batch)",
+        )
+    else:
+        estimate = estimate_minibatch_memory(
+            data, model=model, model_kwargs=model_kwargs, fan_outs=fan_outs, batch_size=batch_size
+        )
+        what = f"mini-batch training (batch {batch_size}, fan-outs {list(fan_outs)})"
+        advice = "lower --batch-size or the --fan-out values"
+    check_memory_cap(estimate, memory_cap_gb, what=what, advice=advice)
+    return estimate
 
 
 class UnseenItems:
@@ -544,14 +593,13 @@ def train_minibatch(
         raise ValueError(f"num_workers must be 0 or more, got {num_workers}")
     target = torch.device(resolve_device(device))
     if memory_cap_gb is not None:
-        estimate = estimate_minibatch_memory(
-            data, model=model, model_kwargs=kwargs, fan_outs=fan_outs, batch_size=batch_size
-        )
-        check_memory_cap(
-            estimate,
+        check_memory(
+            data,
             memory_cap_gb,
-            what=f"mini-batch training (batch {batch_size}, fan-outs {fan_outs})",
-            advice="lower --batch-size or the --fan-out values",
+            model=model,
+            model_kwargs=kwargs,
+            fan_outs=fan_outs,
+            batch_size=batch_size,
         )
     check_data(data)
     config = run_config(
@@ -634,6 +682,7 @@ class _Shape:
     num_directed_edges: int
     num_kg_entries: int
     graph_bytes: int
+    counts: _Counts
 
     @property
     def table_bytes(self) -> int:
@@ -643,7 +692,7 @@ class _Shape:
     def of(
         cls,
         model: str | type[Recommender] | Recommender,
-        data: RecData,
+        data: RecData | GraphSize,
         model_kwargs: Mapping[str, Any] | None,
     ) -> _Shape:
         model_class = type(model) if isinstance(model, Recommender) else resolve_model(model)
@@ -656,22 +705,23 @@ class _Shape:
             defaults = inspect.signature(model_class.__init__).parameters
             num_layers = kwargs.get("num_layers", defaults["num_layers"].default)
             dim = kwargs.get("embedding_dim", defaults["embedding_dim"].default)
-        num_train = data.train.size(1)
-        interacting = data.num_users + data.num_items
-        graph_bytes = 16 * num_train + 4 * interacting
+        counts = _Counts.of(data)
+        interacting = counts.users + counts.items
+        graph_bytes = 16 * counts.train + 4 * interacting
         num_nodes, kg_entries = interacting, 0
-        if name == "relgnn" and data.kg is not None:
-            num_nodes += data.kg.num_concepts
-            kg_entries = 2 * data.kg.num_edges
+        if name == "relgnn" and (counts.concepts or counts.kg_edges):
+            num_nodes += counts.concepts
+            kg_entries = 2 * counts.kg_edges
             graph_bytes += 56 * kg_entries + 40 * (interacting + kg_entries)
         return cls(
             name=name,
             num_layers=int(num_layers),
             embedding_dim=int(dim),
             num_nodes=num_nodes,
-            num_directed_edges=2 * num_train + kg_entries,
+            num_directed_edges=2 * counts.train + kg_entries,
             num_kg_entries=kg_entries,
             graph_bytes=graph_bytes,
+            counts=counts,
         )
 
 
@@ -705,10 +755,39 @@ def _most_neighbours_kept(data: RecData, shape: _Shape, fan_out: int) -> int:
     return int(kept.max())
 
 
-def _data_bytes(data: RecData) -> int:
-    num_all = data.train.size(1) + data.val.size(1) + data.test.size(1)
-    return 16 * num_all + 24 * data.train.size(1) + 8 * data.num_users
+@dataclass(frozen=True)
+class _Counts:
+    """The sizes the estimates use, from split data or (as a lower bound) from the graph."""
 
+    users: int
+    items: int
+    concepts: int
+    kg_edges: int
+    train: int  # training interactions
+    interactions: int  # all split interactions
+    lower_bound: bool
 
-def _score_bytes(data: RecData) -> int:
-    return 6 * min(1024 * data.num_items, MAX_SCORES_PER_CHUNK)
+    @classmethod
+    def of(cls, data: RecData | GraphSize) -> _Counts:
+        if isinstance(data, GraphSize):
+            # Before the split, the interactions that survive it (and de-duplication) are
+            # unknown: count none, so the estimate stays below the one after the export.
+            return cls(data.users, data.items, data.concepts, data.kg_edges, 0, 0, True)
+        kg = data.kg
+        return cls(
+            users=data.num_users,
+            items=data.num_items,
+            concepts=kg.num_concepts if kg is not None else 0,
+            kg_edges=kg.num_edges if kg is not None else 0,
+            train=data.train.size(1),
+            interactions=data.train.size(1) + data.val.size(1) + data.test.size(1),
+            lower_bound=False,
+        )
+
+    @property
+    def data_bytes(self) -> int:
+        return 16 * self.interactions + 24 * self.train + 8 * self.users
+
+    @property
+    def score_bytes(self) -> int:
+        return 6 * min(1024 * self.items, MAX_SCORES_PER_CHUNK)

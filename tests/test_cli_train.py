@@ -189,8 +189,9 @@ def test_mini_batch_distributed_and_memory_cap_from_the_graph(
 
     capped = graphrec("train", "--memory-cap", "0.01", "--epochs", "1", env=graph_env)
     assert capped.returncode == 1
-    # Below even the interpreter's own memory: refused after the export, before training.
-    assert "full-batch training would need" in capped.stderr
+    # Below even the interpreter's own memory: the graph's counts suffice to refuse it,
+    # before the export.
+    assert "full-batch training would need at least" in capped.stderr
     assert "more than the memory cap of 0.01 GB" in capped.stderr
 
     common = ["--epochs", "2", "--dim", "8", "--batch-size", "256", "--patience", "0"]

@@ -8,10 +8,12 @@ import numpy as np
 import pytest
 import torch
 
+from graphrec.data import CO_ENGAGED, HAS_CONCEPT, RELATED, SUBCONCEPT_OF
 from graphrec.export import (
     ExportFilters,
     export_graph,
     export_triples,
+    graph_size,
     k_core,
     load_export,
     save_export,
@@ -143,6 +145,18 @@ def test_kg_and_co_engagement_edges(graph: GraphClient) -> None:
     assert co.weight.max().item() <= 1.0
     subs = data["concept", "subconcept_of", "concept"]
     assert subs.num_edges > 0
+
+    # graph_size counts, before an export, what the export then holds; a user
+    # without interactions is not exported, so not counted.
+    graph.run_write("CREATE (:User {id: $id})", {"id": "no-interactions"})
+    size = graph_size(graph)
+    assert (size.users, size.items, size.concepts) == (
+        data["user"].num_nodes,
+        data["item"].num_nodes,
+        data["concept"].num_nodes,
+    )
+    kg = [HAS_CONCEPT, RELATED, SUBCONCEPT_OF, CO_ENGAGED]
+    assert size.kg_edges == sum(data[edge_type].num_edges for edge_type in kg) > 0
 
 
 def test_triples_for_pykeen(movielens: GraphClient) -> None:

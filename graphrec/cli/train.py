@@ -145,7 +145,8 @@ def train_command(
             metavar="GB",
             min=0.001,
             help="Refuse to start when the estimated peak memory exceeds GB (full-batch: "
-            "suggests --mini-batch; mini-batch: when one batch would not fit).",
+            "suggests --mini-batch; mini-batch: when one batch would not fit). Checked from "
+            "the graph's counts before the export, then exactly after it.",
             rich_help_panel="Scale",
         ),
     ] = None,
@@ -202,6 +203,15 @@ def train_command(
             batch_size=batch_size,
         )
         with connect(settings) as graph:
+            if memory_cap is not None:  # a lower bound from counts, before the export
+                check_memory_before_export(
+                    graph,
+                    memory_cap,
+                    model=name,
+                    model_kwargs=model_kwargs,
+                    fan_outs=fan_outs_for(fan_out, layers) if mini_batch else None,
+                    batch_size=batch_size,
+                )
             exported = export_graph(graph, progress=True)
             if init_from_kge is not None:
                 model_kwargs["concept_embeddings"] = concept_init(
@@ -277,7 +287,7 @@ def choose_fit(
             raise ValueError(
                 f"--mini-batch supports {', '.join(minibatch.MINIBATCH_MODELS)}, not {model!r}"
             )
-        fan_outs = minibatch.check_fan_outs(fan_out or ",".join(["10"] * layers), layers)
+        fan_outs = fan_outs_for(fan_out, layers)
         return functools.partial(
             minibatch.train_minibatch, fan_outs=fan_outs, memory_cap_gb=memory_cap
         )
@@ -296,18 +306,45 @@ def choose_fit(
         )
 
     def capped(*, data: Any, model_kwargs: Any = None, **kwargs: Any) -> Any:
-        estimate = minibatch.estimate_fullbatch_memory(
-            data, model=kwargs["model"], model_kwargs=model_kwargs
-        )
-        minibatch.check_memory_cap(
-            estimate,
-            memory_cap,
-            what="full-batch training",
-            advice="train with --mini-batch (memory bounded by the batch)",
-        )
+        minibatch.check_memory(data, memory_cap, model=kwargs["model"], model_kwargs=model_kwargs)
         return fit(data=data, model_kwargs=model_kwargs, **kwargs)
 
     return capped
+
+
+def fan_outs_for(fan_out: str | None, layers: int) -> list[int]:
+    """``--fan-out`` checked against ``--layers``; 10 per layer when it is not given."""
+    from graphrec.minibatch import check_fan_outs
+
+    return check_fan_outs(fan_out or ",".join(["10"] * layers), layers)
+
+
+def check_memory_before_export(
+    graph: Any,
+    memory_cap: float,
+    *,
+    model: str,
+    model_kwargs: dict[str, Any],
+    fan_outs: list[int] | None,
+    batch_size: int,
+) -> None:
+    """Refuse a ``--memory-cap`` that the graph's counts alone already exceed.
+
+    The estimate from counts is a lower bound of the one made after the export
+    (which knows the split and the degrees), so this refuses only runs the later
+    check would refuse too, and spares the export.
+    """
+    from graphrec.export import graph_size
+    from graphrec.minibatch import check_memory
+
+    check_memory(
+        graph_size(graph),
+        memory_cap,
+        model=model,
+        model_kwargs=model_kwargs,
+        fan_outs=fan_outs,
+        batch_size=batch_size,
+    )
 
 
 def load_hetero(settings: Any) -> Any:

@@ -3,13 +3,14 @@
 import pytest
 import torch
 
-from graphrec.data import RecData, synthetic_hetero
+from graphrec.data import GraphSize, RecData, synthetic_hetero
 from graphrec.evaluate import evaluate
 from graphrec.minibatch import (
     MINIBATCH_MODELS,
     MMAP_THRESHOLD_MAX,
     MiniBatchTrainer,
     check_fan_outs,
+    check_memory,
     check_memory_cap,
     estimate_fullbatch_memory,
     estimate_minibatch_memory,
@@ -189,10 +190,43 @@ def test_memory_estimates():
         ValueError, match="full-batch training would need ~.* GB .*use --mini-batch"
     ):
         check_memory_cap(full, between, what="full-batch training", advice="use --mini-batch")
+    below_fixed = (full.baseline + fixed) / 2e9
     with pytest.raises(ValueError, match="tables, their optimiser state and the graph alone"):
-        check_memory_cap(full, fixed / 2e9, what="full-batch training", advice="use --mini-batch")
+        check_memory_cap(full, below_fixed, what="full-batch training", advice="use --mini-batch")
+    with pytest.raises(ValueError, match="with PyTorch loaded, before any data; raise the cap"):
+        check_memory_cap(full, 0.01, what="full-batch training", advice="use --mini-batch")
     with pytest.raises(ValueError, match="must be a positive number"):
         check_memory_cap(mini, 0, what="mini-batch training", advice="")
+
+
+@pytest.mark.parametrize("name", MINIBATCH_MODELS)
+@pytest.mark.parametrize("fan_outs", [None, [5, 5], [-1, -1]])
+def test_the_estimate_from_graph_counts_is_a_lower_bound(name, fan_outs, larger):
+    """What the graph's counts give before the export never exceeds the estimate after it,
+    so the check before the export refuses only what the later one would."""
+    kg = larger.kg
+    size = GraphSize(
+        users=larger.num_users,
+        items=larger.num_items,
+        concepts=kg.num_concepts if kg is not None else 0,
+        kg_edges=kg.num_edges if kg is not None else 0,
+    )
+    kwargs = {"model": name, "model_kwargs": {"num_layers": 2}}
+    if fan_outs is None:
+        before = estimate_fullbatch_memory(size, **kwargs)
+        after = estimate_fullbatch_memory(larger, **kwargs)
+    else:
+        before = estimate_minibatch_memory(size, fan_outs=fan_outs, batch_size=64, **kwargs)
+        after = estimate_minibatch_memory(larger, fan_outs=fan_outs, batch_size=64, **kwargs)
+    assert before.lower_bound and not after.lower_bound
+    assert before.parameters == after.parameters and before.evaluation == after.evaluation
+    for part in ("data", "graph", "step"):
+        assert getattr(before, part) <= getattr(after, part)
+    assert before.total < after.total
+    assert before.describe().startswith("at least ") and after.describe().startswith("~")
+    with pytest.raises(ValueError, match="would need at least"):
+        check_memory(size, before.total / 2e9, fan_outs=fan_outs, batch_size=64, **kwargs)
+    check_memory(size, after.total / 1e9, fan_outs=fan_outs, batch_size=64, **kwargs)
 
 
 def test_full_batch_estimate_has_two_allocator_regimes():
