@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import HTTPException, status
+from fastapi import HTTPException, Query, status
 
-from graphrec.recommend import Ranking
+from graphrec.recommend import MAX_K, Ranking
 from graphrec.schema import InvalidIdError, normalize_id
 
 from ..schemas import ErrorOut, ModelRef, ScoredItemOut
+
+#: ``?k=``: how many items a ranking endpoint returns.
+TopK = Annotated[int, Query(ge=1, le=MAX_K, description="How many items.")]
+#: ``?model=``: which loaded model ranks (``None``: the service's default).
+ModelName = Annotated[
+    str | None,
+    Query(max_length=64, description="Model name (default: the service's default model)."),
+]
 
 
 def parse_id(value: str, field: str) -> str:

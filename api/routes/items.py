@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Path, status
 
-from graphrec.recommend import MAX_K, Ranking, ScoredItem, Source, similar_items
+from graphrec.recommend import Ranking, ScoredItem, Source, similar_items
 from graphrec.schema import MAX_ID_LENGTH
 from graphrec.serving import vector_index_name
 
@@ -15,7 +15,7 @@ from ..deps import IndexDep, ReadAccess, StateDep, WriteAccess
 from ..schemas import ColdStartOut, ItemCreate, ItemCreated, ModelRef, SimilarItemsOut
 from ..state import Index, ServiceState
 from ..writes import read_once
-from ._common import errors, model_ref, parse_id, scored_items
+from ._common import ModelName, TopK, errors, model_ref, parse_id, scored_items
 
 log = logging.getLogger("graphrec.api")
 
@@ -33,11 +33,8 @@ async def similar(
     state: StateDep,
     index: IndexDep,
     item_id: Annotated[str, Path(min_length=1, max_length=MAX_ID_LENGTH, examples=["1"])],
-    k: Annotated[int, Query(ge=1, le=MAX_K, description="How many items.")] = 10,
-    model: Annotated[
-        str | None,
-        Query(max_length=64, description="Model name (default: the service's default model)."),
-    ] = None,
+    k: TopK = 10,
+    model: ModelName = None,
 ) -> SimilarItemsOut:
     """The items closest to this one by cosine similarity of the model's item embeddings.
 

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Path, Query
 
 from graphrec.explain import Explanation, PathSearch, explain
 from graphrec.recommend import (
-    MAX_K,
     Source,
     UnknownUserError,
     recommend,
@@ -21,7 +20,7 @@ from graphrec.schema import MAX_ID_LENGTH
 from ..deps import IndexDep, ReadAccess, StateDep
 from ..schemas import ExplanationOut, ExplanationPathOut, ModelRef, RecommendationsOut
 from ..state import Index, ServiceState
-from ._common import errors, model_ref, parse_id, scored_items
+from ._common import ModelName, TopK, errors, model_ref, parse_id, scored_items
 
 router = APIRouter(prefix="/users", tags=["recommendations"], dependencies=[ReadAccess])
 
@@ -36,11 +35,8 @@ async def user_recommendations(
     state: StateDep,
     index: IndexDep,
     user_id: Annotated[str, Path(min_length=1, max_length=MAX_ID_LENGTH, examples=["42"])],
-    k: Annotated[int, Query(ge=1, le=MAX_K, description="How many items.")] = 10,
-    model: Annotated[
-        str | None,
-        Query(max_length=64, description="Model name (default: the service's default model)."),
-    ] = None,
+    k: TopK = 10,
+    model: ModelName = None,
     exclude_seen: Annotated[
         bool, Query(description="Leave out items the user interacted with.")
     ] = True,
