@@ -23,9 +23,14 @@ from graphrec.config import Settings
 from graphrec.graph.capabilities import probe
 from graphrec.graph.client import AsyncGraphClient, ConnectionTarget, GraphClient
 from graphrec.graph.connect import resolve_target
-from graphrec.recommend import InteractionState, Snapshot
 from graphrec.schema import NodeLabel
-from graphrec.serving import LoadedIndex, ensure_item_vector_index, load_index
+from graphrec.serving import (
+    InteractionState,
+    LoadedIndex,
+    Snapshot,
+    ensure_item_vector_index,
+    load_index,
+)
 from graphrec.writeback import ModelRecord
 
 from .metrics import Metrics

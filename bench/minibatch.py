@@ -9,7 +9,7 @@ inference for mini-batch). With `--epochs N`, a second subprocess per mode
 trains N epochs with `train` / `train_minibatch` (no early stopping) and reports
 test Recall@20. With `--memory-cap-gb`, the parent kills a child whose peak
 RSS (VmHWM) passes the cap, to show where full-batch fails and mini-batch
-completes. The memory estimates of graphrec.minibatch are printed next to the
+completes. The memory estimates of graphrec.training.minibatch are printed next to the
 measured peaks.
 
     cd bench && python minibatch.py --size 100k --epochs 20
@@ -33,19 +33,19 @@ import numpy as np
 import torch
 from _report import machine, save, today  # bench/_report.py (scripts run from bench/)
 
-from graphrec import split as splits
 from graphrec.data import Interactions, KnowledgeGraph, RecData
-from graphrec.evaluate import evaluate
+from graphrec.data import split as splits
+from graphrec.evaluation import evaluate
+from graphrec.evaluation.metrics import Recall
 from graphrec.loaders.synthetic import synthetic_arrays
-from graphrec.metrics import Recall
-from graphrec.minibatch import (
+from graphrec.models.registry import resolve_model
+from graphrec.training import Trainer, sample_negatives, train
+from graphrec.training.minibatch import (
     MiniBatchTrainer,
     estimate_fullbatch_memory,
     estimate_minibatch_memory,
     train_minibatch,
 )
-from graphrec.models.registry import resolve_model
-from graphrec.train import Trainer, sample_negatives, train
 
 #: (users, items, interactions) per size.
 SIZES = {

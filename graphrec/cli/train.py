@@ -174,8 +174,8 @@ def train_command(
     from graphrec.graph.connect import connect
     from graphrec.kge import KGEError, concept_init
     from graphrec.models.registry import UnknownModelError, model_name, resolve_model
-    from graphrec.pipeline import train_from_graph
-    from graphrec.train import TrainingDivergedError
+    from graphrec.training import TrainingDivergedError
+    from graphrec.training.pipeline import train_from_graph
 
     try:
         model_class = resolve_model(model)
@@ -271,9 +271,8 @@ def choose_fit(
     raises :class:`ValueError` with the option's name. The memory cap needs the
     graph's size and is checked by the returned function before training.
     """
-    from graphrec import distributed as dist
-    from graphrec import minibatch
-    from graphrec.train import train
+    from graphrec.training import distributed as dist
+    from graphrec.training import minibatch, train
 
     if fan_out is not None and not mini_batch:
         raise ValueError("--fan-out only applies to --mini-batch training")
@@ -314,7 +313,7 @@ def choose_fit(
 
 def fan_outs_for(fan_out: str | None, layers: int) -> list[int]:
     """``--fan-out`` checked against ``--layers``; 10 per layer when it is not given."""
-    from graphrec.minibatch import check_fan_outs
+    from graphrec.training.minibatch import check_fan_outs
 
     return check_fan_outs(fan_out or ",".join(["10"] * layers), layers)
 
@@ -335,7 +334,7 @@ def check_memory_before_export(
     check would refuse too, and spares the export.
     """
     from graphrec.export import graph_size
-    from graphrec.minibatch import check_memory
+    from graphrec.training.minibatch import check_memory
 
     check_memory(
         graph_size(graph),
