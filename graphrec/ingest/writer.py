@@ -424,10 +424,10 @@ def derive_co_engagement(
     """
     import numpy as np
 
-    from graphrec.export import export_interactions
+    from graphrec.graph.interactions import read_interactions
     from graphrec.ingest.co_engagement import co_engagement
 
-    table = export_interactions(graph)
+    table = read_interactions(graph)
     count = Count()
     if len(table) == 0:
         return count

@@ -1,5 +1,24 @@
-"""Serving: the in-memory index (catalog, model vectors, interactions) and ranking over it."""
+"""Serving: the in-memory index and ranking over it.
 
+In flow order: :mod:`~graphrec.serving.index` (loads the index from the graph),
+:mod:`~graphrec.serving.catalog`, :mod:`~graphrec.serving.vectors` (one model
+version's vectors, cold start, the immutable snapshot),
+:mod:`~graphrec.serving.cold_start`, :mod:`~graphrec.serving.interactions` (the
+mutable seen-items state), :mod:`~graphrec.serving.fold_in`,
+:mod:`~graphrec.serving.ranking` (top-k, MMR, similar items) and
+:mod:`~graphrec.serving.results`.
+"""
+
+from graphrec.serving.catalog import Catalog
+from graphrec.serving.errors import (
+    NoEmbeddingError,
+    UnknownConceptError,
+    UnknownError,
+    UnknownItemError,
+    UnknownModelError,
+    UnknownUserError,
+)
+from graphrec.serving.fold_in import fold_in, user_vector
 from graphrec.serving.index import (
     LoadedIndex,
     NoModelError,
@@ -8,29 +27,10 @@ from graphrec.serving.index import (
     similar_items_in_graph,
     vector_index_name,
 )
-from graphrec.serving.ranking import (
-    MAX_K,
-    Catalog,
-    InteractionState,
-    ModelVectors,
-    NoEmbeddingError,
-    Ranking,
-    ScoredItem,
-    Snapshot,
-    Source,
-    UnknownConceptError,
-    UnknownError,
-    UnknownItemError,
-    UnknownModelError,
-    UnknownUserError,
-    fold_in,
-    mmr,
-    recommend,
-    similar_items,
-    top_k,
-    user_vector,
-    vector_lookup,
-)
+from graphrec.serving.interactions import InteractionState
+from graphrec.serving.ranking import MAX_K, mmr, recommend, similar_items, top_k, vector_lookup
+from graphrec.serving.results import Ranking, ScoredItem, Source
+from graphrec.serving.vectors import ModelVectors, Snapshot
 
 __all__ = [
     "MAX_K",

@@ -8,8 +8,8 @@
 - the catalog: items and titles, concepts, ``HAS_CONCEPT`` and ``SUBCONCEPT_OF``;
 - every user's interacted items (seen items; item popularity is counted from them).
 
-and returns a :class:`~graphrec.serving.ranking.Snapshot` plus an
-:class:`~graphrec.serving.ranking.InteractionState`. The API and the CLI rank with
+and returns a :class:`~graphrec.serving.vectors.Snapshot` plus an
+:class:`~graphrec.serving.interactions.InteractionState`. The API and the CLI rank with
 them through :mod:`graphrec.serving.ranking`.
 
 Similar items can also be asked of the graph itself: by brute-force
@@ -32,7 +32,9 @@ from tqdm import tqdm
 from graphrec.graph import cypher
 from graphrec.graph.client import GraphClient
 from graphrec.schema import NodeLabel, check_property_name
-from graphrec.serving.ranking import Catalog, InteractionState, ModelVectors, Snapshot
+from graphrec.serving.catalog import Catalog
+from graphrec.serving.interactions import InteractionState
+from graphrec.serving.vectors import ModelVectors, Snapshot
 from graphrec.writeback import ModelRecord, list_models, read_embeddings
 
 #: Preferred default model when several are loaded and none is named.

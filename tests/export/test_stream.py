@@ -28,7 +28,7 @@ from graphrec.export import (
     read_manifest,
     save_export,
 )
-from graphrec.export import subgraph as export_module
+from graphrec.export import sinks as export_module
 from graphrec.graph.client import GraphClient
 from graphrec.ingest import derive_co_engagement, ingest
 from graphrec.loaders import parse
