@@ -89,6 +89,7 @@ def train_from_graph(
             embeddings=model_embeddings(result.model, id_map),
             params={k: v for k, v in result.config.items() if k != "data"},
             metrics=result.metrics,
+            history=result.history,
             progress=progress,
         )
     return PipelineResult(result=result, id_map=id_map, data=data, record=record)
