@@ -7,7 +7,6 @@ scripts, styles and requests from this origin only, so it loads nothing else.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from importlib import resources
 
 from fastapi import APIRouter, HTTPException, status
@@ -33,7 +32,6 @@ HEADERS = {
 }
 
 
-@lru_cache(maxsize=32)
 def _read(name: str) -> bytes | None:
     """The file's bytes from the installed package (``graphrec/api/ui/``), or ``None``."""
     path = resources.files("graphrec.api").joinpath("ui", name)
