@@ -48,10 +48,10 @@ function setState(id, state, message = "", detail = null) {
   const { section, status } = panel(id);
   section.dataset.state = state;
   section.setAttribute("aria-busy", state === "loading" ? "true" : "false");
-  status.replaceChildren(
-    h("span", { class: "message" }, message),
-    detail ? h("details", { class: "detail" }, h("summary", {}, "What the API said"), h("code", {}, detail)) : null,
-  );
+  status.replaceChildren(h("span", { class: "message" }, message));
+  if (detail) {
+    status.append(h("details", { class: "detail" }, h("summary", {}, "What the API said"), h("code", {}, detail)));
+  }
   status.className = `status ${state === "error" ? "error" : "muted"}${state === "loading" ? " loading" : ""}`;
   status.hidden = !message;
 }
@@ -333,7 +333,8 @@ function renderHistory(body) {
       body.recent.map((r) =>
         h("li", {},
           h("button", { type: "button", class: "link", onclick: () => loadSimilar(r.item_id, r.title) }, title(r)),
-          h("span", { class: "muted" }, ` ${r.kind || "interaction"}${r.rating !== null && r.rating !== undefined ? ` ${r.rating}` : ""} · ${when(r.ts)}`))))
+          h("span", { class: "muted" }, ` ${r.kind || "interaction"}${r.rating !== null && r.rating !== undefined ? ` ${r.rating}` : ""} · `),
+          h("span", { class: "muted nowrap" }, when(r.ts)))))
     : h("p", { class: "muted" }, "No interactions yet.");
   content.replaceChildren(summary, h("h3", {}, "Top concepts"), concepts, h("h3", {}, "Most recent"), recent);
   setState("history", "ready");

@@ -240,7 +240,11 @@ def page(browser: Any, console: Console, tmp_path: Path) -> Iterator[Any]:
     page.on("pageerror", lambda e: console.errors.append(f"uncaught: {e}"))
     yield page
     page.screenshot(path=str(tmp_path / "last.png"), full_page=True)
+    leaked = page.evaluate(
+        "() => document.body.innerText.match(/\\b(undefined|null|NaN)\\b|\\[object Object\\]/g)"
+    )
     context.close()
+    assert not leaked, f"the page shows raw values: {leaked}"
     unexpected = console.unexpected()
     assert not unexpected, f"console errors on the page: {unexpected}"
 
