@@ -1,7 +1,8 @@
 """What the running service holds: graph clients, the current index, the writer.
 
-The index is one immutable :class:`Index` object (snapshot of catalog and
-model versions, plus the interaction state) behind one reference. A request
+The index is one :class:`Index` object behind one reference: an immutable
+snapshot of catalog and model versions, plus the interaction state, which
+interactions update in place. A request
 reads the reference once and ranks with that object only, so it sees one
 model version however the reference changes meanwhile; ``POST /admin/reload``
 and ``POST /items`` build a new object and swap the reference (serialised by

@@ -22,8 +22,8 @@ class GraphSize:
     """How big a training export will be, counted in the graph before it runs.
 
     Enough for a lower bound of the memory estimates
-    (:func:`graphrec.training.minibatch.estimate_fullbatch_memory` and
-    :func:`~graphrec.training.minibatch.estimate_minibatch_memory`), so a cap that
+    (:func:`graphrec.training.memory.estimate_fullbatch_memory` and
+    :func:`~graphrec.training.memory.estimate_minibatch_memory`), so a cap that
     cannot be met is refused before the export (``graphrec.export.graph_size``
     reads it). Counts are those of an unfiltered export.
 

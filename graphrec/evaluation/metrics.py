@@ -7,6 +7,9 @@ Notation: :math:`R_u` is user :math:`u`'s top-:math:`K` list, :math:`T_u` the
 user's held-out (relevant) items, :math:`\mathrm{hit}_k = 1` when the
 :math:`k`-th item of :math:`R_u` is in :math:`T_u`; user-averaged metrics are
 means over users with at least one held-out item.
+
+The standard metrics are :mod:`torch_geometric.metrics` (:class:`LibraryMetric`
+feeds them); what PyG lacks, recall and share per popularity bucket, is here.
 """
 
 from __future__ import annotations
@@ -16,6 +19,15 @@ from dataclasses import dataclass
 
 import torch
 from torch import Tensor
+from torch_geometric.metrics import (
+    LinkPredAveragePopularity,
+    LinkPredCoverage,
+    LinkPredHitRatio,
+    LinkPredMRR,
+    LinkPredNDCG,
+    LinkPredPrecision,
+    LinkPredRecall,
+)
 
 
 @dataclass(frozen=True)
@@ -28,6 +40,8 @@ class RankedBatch:
         relevant: Relevance of every item, shape ``(B, num_items)``.
         num_relevant: :math:`|T_u|` per user, shape ``(B,)``.
         item_popularity: Training interactions per item, shape ``(num_items,)``.
+        label_index: The held-out ``(row, item)`` pairs, ``row`` indexing the batch,
+            shape ``(2, sum |T_u|)`` (what :mod:`torch_geometric.metrics` takes).
     """
 
     items: Tensor
@@ -35,6 +49,7 @@ class RankedBatch:
     relevant: Tensor
     num_relevant: Tensor
     item_popularity: Tensor
+    label_index: Tensor
 
 
 class Metric:
@@ -61,48 +76,56 @@ class Metric:
         return f"{type(self).__name__}(k={self.k})"
 
 
-class UserAveragedMetric(Metric):
-    """A metric defined per user and averaged over users."""
+class LibraryMetric(Metric):
+    """A metric that :mod:`torch_geometric.metrics` computes with the definition given in the
+    subclass's docstring (the LightGCN paper's protocol): this class only feeds it batches.
+
+    The PyG metric is made on the first batch (some need the catalogue size or the
+    popularity) on the batch's device.
+    """
 
     def __init__(self, k: int) -> None:
         super().__init__(k)
-        self._total = 0.0
-        self._count = 0
+        self._metric: torch.nn.Module | None = None
 
-    def per_user(self, batch: RankedBatch) -> Tensor:
+    def make(self, batch: RankedBatch) -> torch.nn.Module:
         raise NotImplementedError
 
     def update(self, batch: RankedBatch) -> None:
-        values = self.per_user(batch)
-        self._total += float(values.double().sum())
-        self._count += values.numel()
+        if self._metric is None:
+            self._metric = self.make(batch).to(batch.items.device)
+        self._metric.update(batch.items, batch.label_index)
 
     def result(self) -> dict[str, float]:
-        return {self.key: self._total / self._count if self._count else 0.0}
+        value = float(self._metric.compute()) if self._metric is not None else 0.0
+        return {self.key: value}
 
 
-class Recall(UserAveragedMetric):
+class Recall(LibraryMetric):
     r"""Share of the user's held-out items that reach the top :math:`K`:
-    :math:`\mathrm{Recall@K} = |R_u \cap T_u| \,/\, |T_u|`."""
+    :math:`\mathrm{Recall@K} = |R_u \cap T_u| \,/\, |T_u|`
+    (:class:`~torch_geometric.metrics.LinkPredRecall`)."""
 
     name = "recall"
 
-    def per_user(self, batch: RankedBatch) -> Tensor:
-        return batch.hits[:, : self.k].sum(1) / batch.num_relevant
+    def make(self, batch: RankedBatch) -> torch.nn.Module:
+        return LinkPredRecall(self.k)
 
 
-class Precision(UserAveragedMetric):
+class Precision(LibraryMetric):
     r"""Share of the top :math:`K` that is relevant:
-    :math:`\mathrm{Precision@K} = |R_u \cap T_u| \,/\, K`."""
+    :math:`\mathrm{Precision@K} = |R_u \cap T_u| \,/\, K`
+    (:class:`~torch_geometric.metrics.LinkPredPrecision`)."""
 
     name = "precision"
 
-    def per_user(self, batch: RankedBatch) -> Tensor:
-        return batch.hits[:, : self.k].sum(1) / self.k
+    def make(self, batch: RankedBatch) -> torch.nn.Module:
+        return LinkPredPrecision(self.k)
 
 
-class NDCG(UserAveragedMetric):
-    r"""Normalised discounted cumulative gain with binary relevance:
+class NDCG(LibraryMetric):
+    r"""Normalised discounted cumulative gain with binary relevance
+    (:class:`~torch_geometric.metrics.LinkPredNDCG`):
 
     .. math::
         \mathrm{NDCG@K} = \frac{\sum_{k=1}^{K} \mathrm{hit}_k / \log_2(k+1)}
@@ -111,64 +134,52 @@ class NDCG(UserAveragedMetric):
 
     name = "ndcg"
 
-    def per_user(self, batch: RankedBatch) -> Tensor:
-        hits = batch.hits[:, : self.k].double()
-        discount = 1.0 / torch.log2(torch.arange(2, hits.size(1) + 2, dtype=torch.double))
-        discount = discount.to(hits.device)
-        dcg = (hits * discount).sum(1)
-        ideal = torch.cumsum(discount, 0)[batch.num_relevant.clamp(max=hits.size(1)) - 1]
-        return dcg / ideal
+    def make(self, batch: RankedBatch) -> torch.nn.Module:
+        return LinkPredNDCG(self.k)
 
 
-class HitRate(UserAveragedMetric):
+class HitRate(LibraryMetric):
     r"""Whether any relevant item reaches the top :math:`K`:
-    :math:`\mathrm{HitRate@K} = \mathbb{1}\left[|R_u \cap T_u| > 0\right]`."""
+    :math:`\mathrm{HitRate@K} = \mathbb{1}\left[|R_u \cap T_u| > 0\right]`
+    (:class:`~torch_geometric.metrics.LinkPredHitRatio`)."""
 
     name = "hit_rate"
 
-    def per_user(self, batch: RankedBatch) -> Tensor:
-        return batch.hits[:, : self.k].any(1).double()
+    def make(self, batch: RankedBatch) -> torch.nn.Module:
+        return LinkPredHitRatio(self.k)
 
 
-class MRR(UserAveragedMetric):
+class MRR(LibraryMetric):
     r"""Reciprocal rank of the first relevant item, 0 when none is in the top :math:`K`:
-    :math:`\mathrm{MRR@K} = 1 / \min\{k : \mathrm{hit}_k = 1\}`."""
+    :math:`\mathrm{MRR@K} = 1 / \min\{k : \mathrm{hit}_k = 1\}`
+    (:class:`~torch_geometric.metrics.LinkPredMRR`)."""
 
     name = "mrr"
 
-    def per_user(self, batch: RankedBatch) -> Tensor:
-        hits = batch.hits[:, : self.k]
-        first = hits.double().argmax(1) + 1.0
-        return torch.where(hits.any(1), 1.0 / first, 0.0)
+    def make(self, batch: RankedBatch) -> torch.nn.Module:
+        return LinkPredMRR(self.k)
 
 
-class AveragePopularity(UserAveragedMetric):
+class AveragePopularity(LibraryMetric):
     r"""Mean training popularity of the recommended items (lower means less
-    popularity bias): :math:`\frac{1}{K}\sum_{i \in R_u} \mathrm{pop}(i)`."""
+    popularity bias): :math:`\frac{1}{K}\sum_{i \in R_u} \mathrm{pop}(i)`, averaged
+    over users (:class:`~torch_geometric.metrics.LinkPredAveragePopularity`)."""
 
     name = "avg_popularity"
 
-    def per_user(self, batch: RankedBatch) -> Tensor:
-        return batch.item_popularity[batch.items[:, : self.k]].double().mean(1)
+    def make(self, batch: RankedBatch) -> torch.nn.Module:
+        return LinkPredAveragePopularity(self.k, batch.item_popularity)
 
 
-class ItemCoverage(Metric):
+class ItemCoverage(LibraryMetric):
     r"""Share of the catalogue recommended to at least one user:
-    :math:`\mathrm{Coverage@K} = |\bigcup_u R_u| \,/\, |\mathcal{I}|`."""
+    :math:`\mathrm{Coverage@K} = |\bigcup_u R_u| \,/\, |\mathcal{I}|`
+    (:class:`~torch_geometric.metrics.LinkPredCoverage`)."""
 
     name = "coverage"
 
-    def __init__(self, k: int) -> None:
-        super().__init__(k)
-        self._seen: Tensor | None = None
-
-    def update(self, batch: RankedBatch) -> None:
-        if self._seen is None:
-            self._seen = torch.zeros(batch.relevant.size(1), dtype=torch.bool)
-        self._seen[batch.items[:, : self.k].reshape(-1).cpu()] = True
-
-    def result(self) -> dict[str, float]:
-        return {self.key: float(self._seen.double().mean()) if self._seen is not None else 0.0}
+    def make(self, batch: RankedBatch) -> torch.nn.Module:
+        return LinkPredCoverage(self.k, batch.relevant.size(1))
 
 
 class PopularityBucketRecall(Metric):

@@ -106,14 +106,15 @@ def evaluate(
         scores[row.to(device), item.to(device)] = -torch.inf
         top_items = scores.topk(max_k, dim=-1).indices
         relevant = torch.zeros_like(scores, dtype=torch.bool)
-        row, item = target.pairs(chunk)
-        relevant[row.to(device), item.to(device)] = True
+        label_index = torch.stack(target.pairs(chunk)).to(device)
+        relevant[label_index[0], label_index[1]] = True
         batch = RankedBatch(
             items=top_items,
             hits=relevant.gather(1, top_items),
             relevant=relevant,
             num_relevant=target.degree()[chunk].to(device),
             item_popularity=popularity,
+            label_index=label_index,
         )
         for metric in metrics:
             metric.update(batch)

@@ -1,6 +1,15 @@
 """Ingest: typed rows from the loaders written into the graph in idempotent batches, and the
-links derived from them (co-engagement)."""
+links derived from them.
 
-from graphrec.ingest.writer import IngestError, IngestSummary, derive_co_engagement, ingest
+In flow order: :mod:`~graphrec.ingest.targets` (how each row kind is written),
+:mod:`~graphrec.ingest.writer` (the batched writer), :mod:`~graphrec.ingest.summary`,
+and :mod:`~graphrec.ingest.derived` (``CO_ENGAGED`` links, computed by
+:mod:`~graphrec.ingest.co_engagement`).
+"""
 
-__all__ = ["IngestError", "IngestSummary", "derive_co_engagement", "ingest"]
+from graphrec.ingest.derived import derive_co_engagement
+from graphrec.ingest.summary import Count, IngestSummary
+from graphrec.ingest.targets import IngestError
+from graphrec.ingest.writer import Ingestor, ingest
+
+__all__ = ["Count", "IngestError", "IngestSummary", "Ingestor", "derive_co_engagement", "ingest"]

@@ -30,190 +30,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Hashable, Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from tqdm import tqdm
 
 from graphrec.graph.client import DEFAULT_BATCH_SIZE, GraphClient, batched
-from graphrec.loaders.rows import (
-    ConceptRelationRow,
-    ConceptRow,
-    InteractionRow,
-    ItemConceptRow,
-    ItemRow,
-    Reject,
-    Row,
-    SubconceptRow,
-    UserConceptRow,
-    UserRow,
-)
-from graphrec.schema import RESERVED_PROPERTIES, NodeLabel, RelType, check_property_name
-
-#: How many rejects the summary keeps verbatim (all are counted).
-KEPT_REJECTS = 1_000
+from graphrec.ingest.summary import KEPT_REJECTS, IngestSummary
+from graphrec.ingest.targets import TARGETS, IngestError, Target
+from graphrec.loaders.rows import InteractionRow, Reject, Row
 
 
-class IngestError(Exception):
-    """Ingestion refused (``strict`` with bad rows, or an invalid property name)."""
-
-
-def _properties(props: dict[str, Any], *, where: str) -> dict[str, Any]:
-    for key in props:
-        try:
-            check_property_name(key)
-        except ValueError as exc:
-            raise IngestError(f"{where}: {exc}") from None
-        if key in RESERVED_PROPERTIES:
-            raise IngestError(f"{where}: property {key!r} is reserved; rename it in the mapping")
-    return {k: v for k, v in props.items() if v is not None}
-
-
-# -- how each row kind is written --------------------------------------------------------------
-@dataclass(frozen=True)
-class _Target:
-    """One kind of row: where it goes in the graph and how it becomes a parameter map."""
-
-    name: str  # label or relationship type, for the summary
-    is_node: bool
-    create: str  # statement that creates (nodes: merges) the rows
-    to_param: Callable[[Any], dict[str, Any]]
-    key: Callable[[Any], Hashable]
-    update: str | None = None  # relationships: statement that refreshes existing edges
-
-
-def _user(row: UserRow) -> dict[str, Any]:
-    return {"id": row.id, "properties": _properties(row.properties, where=f"user {row.id!r}")}
-
-
-def _item(row: ItemRow) -> dict[str, Any]:
-    props = _properties(row.properties, where=f"item {row.id!r}")
-    return {"id": row.id, "title": row.title, "properties": props}
-
-
-def _interaction(row: InteractionRow) -> dict[str, Any]:
-    return {
-        "user_id": row.user_id,
-        "item_id": row.item_id,
-        "kind": row.kind,
-        "weight": float(row.weight),
-        "rating": row.rating,
-        "ts": row.ts,
-        "split": row.split,
-    }
-
-
-_TARGETS: dict[type, _Target] = {
-    UserRow: _Target(NodeLabel.USER, True, "ingest/merge_users", _user, lambda r: r.id),
-    ItemRow: _Target(NodeLabel.ITEM, True, "ingest/merge_items", _item, lambda r: r.id),
-    ConceptRow: _Target(
-        NodeLabel.CONCEPT,
-        True,
-        "ingest/merge_concepts",
-        lambda r: {"id": r.id, "kind": r.kind, "name": r.name},
-        lambda r: r.id,
-    ),
-    InteractionRow: _Target(  # written by Ingestor._flush_interactions, see there
-        RelType.INTERACTED,
-        False,
-        "ingest/create_interactions",
-        _interaction,
-        lambda r: (r.user_id, r.item_id, r.kind),
-        update="ingest/update_interactions",
-    ),
-    ItemConceptRow: _Target(
-        RelType.HAS_CONCEPT,
-        False,
-        "ingest/create_missing_item_concepts",
-        lambda r: {
-            "item_id": r.item_id,
-            "concept_id": r.concept_id,
-            "relation": r.relation,
-            "weight": float(r.weight),
-        },
-        lambda r: (r.item_id, r.concept_id, r.relation),
-        update="ingest/update_item_concepts",
-    ),
-    UserConceptRow: _Target(
-        RelType.HAS_ATTRIBUTE,
-        False,
-        "ingest/create_missing_user_attributes",
-        lambda r: {"user_id": r.user_id, "concept_id": r.concept_id, "relation": r.relation},
-        lambda r: (r.user_id, r.concept_id, r.relation),
-    ),
-    SubconceptRow: _Target(
-        RelType.SUBCONCEPT_OF,
-        False,
-        "ingest/create_missing_subconcepts",
-        lambda r: {"child_id": r.child_id, "parent_id": r.parent_id},
-        lambda r: (r.child_id, r.parent_id),
-    ),
-    ConceptRelationRow: _Target(
-        RelType.RELATED,
-        False,
-        "ingest/create_missing_concept_relations",
-        lambda r: {"head_id": r.head_id, "relation": r.relation, "tail_id": r.tail_id},
-        lambda r: (r.head_id, r.relation, r.tail_id),
-    ),
-}
-
-
-# -- the summary ----------------------------------------------------------------------------------
-@dataclass
-class Count:
-    rows: int = 0  # distinct rows sent
-    created: int = 0
-
-    @property
-    def existing(self) -> int:
-        """Rows that matched something already in the graph (updated in place, or unchanged)."""
-        return self.rows - self.created
-
-
-@dataclass
-class IngestSummary:
-    nodes: dict[str, Count] = field(default_factory=dict)
-    relationships: dict[str, Count] = field(default_factory=dict)
-    rejected: int = 0
-    rejects: list[Reject] = field(default_factory=list)
-    rows_read: int = 0
-    seconds: float = 0.0
-
-    def count(self, target: _Target) -> Count:
-        table = self.nodes if target.is_node else self.relationships
-        return table.setdefault(str(target.name), Count())
-
-    @property
-    def relationships_created(self) -> int:
-        return sum(c.created for c in self.relationships.values())
-
-    def as_dict(self) -> dict[str, Any]:
-        def table(counts: dict[str, Count]) -> dict[str, dict[str, int]]:
-            return {
-                k: {"rows": c.rows, "created": c.created, "existing": c.existing}
-                for k, c in sorted(counts.items())
-            }
-
-        return {
-            "nodes": table(self.nodes),
-            "relationships": table(self.relationships),
-            "rows_read": self.rows_read,
-            "rejected": self.rejected,
-            "seconds": round(self.seconds, 3),
-        }
-
-    def format_table(self) -> str:
-        lines = [f"{'':<16}{'':>14}{'rows':>12}{'created':>12}{'existing':>12}"]
-        for title, counts in (("nodes", self.nodes), ("relationships", self.relationships)):
-            for name, c in sorted(counts.items()):
-                lines.append(f"{title:<16}{name:>14}{c.rows:>12,}{c.created:>12,}{c.existing:>12,}")
-        lines.append(
-            f"rows read: {self.rows_read:,}   rejected: {self.rejected:,}   seconds: {self.seconds:.1f}"
-        )
-        return "\n".join(lines)
-
-
-def _create_then_refresh(graph: GraphClient, create: str, update: str | None, rows: list) -> int:
+def create_then_refresh(graph: GraphClient, create: str, update: str | None, rows: list) -> int:
     """Run ``create`` (creates what is missing), then ``update`` if some rows already existed.
 
     Returns the number of nodes or relationships created.
@@ -253,7 +80,7 @@ class Ingestor:
         self.on_rows = on_rows
         self.summary = IngestSummary()
         # Per kind: key -> parameter map; a later row with the same key replaces an earlier one.
-        self._buffers: dict[type, dict[Hashable, dict[str, Any]]] = {kind: {} for kind in _TARGETS}
+        self._buffers: dict[type, dict[Hashable, dict[str, Any]]] = {kind: {} for kind in TARGETS}
         self._duplicate_rows: list[dict[str, Any]] = []
         # user id -> {(item id, kind): (weight, rating, ts, split)} for every user seen so far.
         self._known: dict[str, dict[tuple[str, str], tuple]] = {}
@@ -267,7 +94,7 @@ class Ingestor:
                 self.summary.rejects.append(row)
             return
         kind = type(row)
-        target = _TARGETS[kind]
+        target = TARGETS[kind]
         if kind is InteractionRow and self.keep_duplicates:
             self._duplicate_rows.append(target.to_param(row))
             if len(self._duplicate_rows) >= self.batch_size:
@@ -282,7 +109,7 @@ class Ingestor:
             self._flush(kind)
 
     def _flush_nodes(self) -> None:
-        for kind, target in _TARGETS.items():
+        for kind, target in TARGETS.items():
             if target.is_node:
                 self._flush(kind)
 
@@ -290,17 +117,17 @@ class Ingestor:
         buffer = self._buffers[kind]
         if not buffer:
             return
-        target = _TARGETS[kind]
+        target = TARGETS[kind]
         if kind is InteractionRow:
             self._flush_interactions(buffer)
             return
         rows = list(buffer.values())
         buffer.clear()
         self._record(
-            target, len(rows), _create_then_refresh(self.graph, target.create, target.update, rows)
+            target, len(rows), create_then_refresh(self.graph, target.create, target.update, rows)
         )
 
-    def _record(self, target: _Target, rows: int, created: int) -> None:
+    def _record(self, target: Target, rows: int, created: int) -> None:
         """Count a written batch in the summary and report progress."""
         count = self.summary.count(target)
         count.rows += rows
@@ -322,7 +149,7 @@ class Ingestor:
             elif edges[item, kind] != values:
                 changed.append(row)
             edges[item, kind] = values
-        target = _TARGETS[InteractionRow]
+        target = TARGETS[InteractionRow]
         counters = self.graph.write(target.create, rows=new) if new else {}
         if changed:
             self.graph.write(target.update, rows=changed)
@@ -354,7 +181,7 @@ class Ingestor:
         if not self._duplicate_rows:
             return
         rows, self._duplicate_rows = self._duplicate_rows, []
-        target = _TARGETS[InteractionRow]
+        target = TARGETS[InteractionRow]
         counters = self.graph.write(target.create, rows=rows)
         self._record(target, len(rows), counters.get("relationships_created", 0))
 
@@ -362,7 +189,7 @@ class Ingestor:
         """Write everything still buffered (nodes first) and return the summary."""
         self._flush_nodes()
         self._flush_duplicates()
-        for kind, target in _TARGETS.items():
+        for kind, target in TARGETS.items():
             if not target.is_node:
                 self._flush(kind)
         return self.summary
@@ -409,45 +236,3 @@ def ingest(
         summary = writer.close()
     summary.seconds = time.perf_counter() - start
     return summary
-
-
-def derive_co_engagement(
-    graph: GraphClient,
-    *,
-    min_shared: int = 3,
-    top_k: int = 20,
-    batch_size: int = 2 * DEFAULT_BATCH_SIZE,
-) -> Count:
-    """Compute ``CO_ENGAGED`` links from the graph's interactions and write them (idempotent).
-
-    See :mod:`graphrec.ingest.co_engagement` for the weight and why it is computed in Python.
-    """
-    import numpy as np
-
-    from graphrec.graph.interactions import read_interactions
-    from graphrec.ingest.co_engagement import co_engagement
-
-    table = read_interactions(graph)
-    count = Count()
-    if len(table) == 0:
-        return count
-    users, user_index = np.unique(table.user_ids, return_inverse=True)
-    items, item_index = np.unique(table.item_ids, return_inverse=True)
-    links = co_engagement(
-        user_index,
-        item_index,
-        num_users=len(users),
-        num_items=len(items),
-        min_shared=min_shared,
-        top_k=top_k,
-    )
-    rows = [
-        {"source_id": items[s], "target_id": items[t], "weight": float(w), "shared": int(n)}
-        for s, t, w, n in zip(links.source, links.target, links.weight, links.shared, strict=True)
-    ]
-    for chunk in batched(rows, batch_size):
-        count.rows += len(chunk)
-        count.created += _create_then_refresh(
-            graph, "ingest/create_missing_co_engaged", "ingest/update_co_engaged", chunk
-        )
-    return count

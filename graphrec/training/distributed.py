@@ -1,11 +1,11 @@
 r"""Data-parallel BPR training over several processes: ``graphrec train --distributed N``.
 
-:func:`train_distributed` starts ``N`` processes on this machine with
-:mod:`torch.distributed` (``gloo`` on CPU, ``nccl`` on CUDA, one GPU per
-process), trains one model replica in each, and returns the same
-:class:`~graphrec.training.trainer.TrainResult` as :func:`graphrec.training.trainer.train`.
-:func:`run_from_env` is the entry point for processes that ``torchrun`` started,
-on one machine or several.
+:class:`~graphrec.training.strategies.Distributed` starts ``N`` processes on this
+machine with :mod:`torch.distributed` (``gloo`` on CPU, ``nccl`` on CUDA, one GPU
+per process) or joins those that ``torchrun`` started, on one machine or several
+(:mod:`graphrec.training.launch`), trains one model replica in each with the
+:class:`DistributedTrainer` of this module, and returns the same
+:class:`~graphrec.training.result.TrainResult` as one process.
 
 What is split and what is not
 -----------------------------
@@ -63,8 +63,8 @@ reach it on port 29500::
 
 torchrun sets ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``MASTER_ADDR`` and
 ``MASTER_PORT`` in each process it starts; ``graphrec train`` sees them
-(:func:`launched_by_torchrun`) and joins the group with :func:`run_from_env`
-instead of starting processes itself. ``--distributed`` must equal ``--nnodes``
+(:func:`launched_by_torchrun`) and joins the group instead of starting
+processes itself. ``--distributed`` must equal ``--nnodes``
 times ``--nproc-per-node``, and ``--batch-size`` is the global batch, split
 between all processes. One machine with several processes works the same way:
 ``torchrun --standalone --nproc-per-node 4 -m graphrec train --distributed 4``.
@@ -79,157 +79,24 @@ interface that connects the machines when the default one does not.
 from __future__ import annotations
 
 import gc
-import inspect
 import os
-import pickle
-import socket
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 import torch.distributed as dist
-import torch.multiprocessing as mp
 from torch import Tensor
 from torch.nn.parallel import DistributedDataParallel
 
 from graphrec.data import RecData
 from graphrec.models.base import Recommender
-from graphrec.models.registry import model_name, resolve_model
-from graphrec.training.trainer import (
-    CHECKPOINT,
-    Trainer,
-    TrainResult,
-    build_model,
-    check_data,
-    finish_run,
-    resolve_device,
-    run_config,
-    train,
-)
+from graphrec.training.run import resolve_device
+from graphrec.training.trainer import Trainer
 
 BACKENDS = ("auto", "gloo", "nccl")
 
 #: Environment variables of an ``env://`` launch (set by torchrun).
 LAUNCH_VARIABLES = ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
-
-_RESULT_FILE = "result.pt"
-
-
-def train_distributed(
-    *, world_size: int, backend: str = "auto", **train_kwargs: Any
-) -> TrainResult:
-    """Train with ``world_size`` data-parallel processes on this machine.
-
-    Takes the keyword arguments of :func:`graphrec.training.trainer.train` and returns the
-    same result: with the same ``seed`` and ``batch_size`` the training matches
-    single-process training up to floating-point rounding (see the module
-    docstring). A model given as an instance is trained in copies and receives
-    the best weights at the end. Baselines that are not trained
-    (``most_popular``) run in this process.
-
-    Args:
-        world_size: Number of processes: at most the CPUs available to this
-            process on CPU, or the visible GPUs on CUDA, where process ``r``
-            uses ``cuda:r`` (an index in ``device`` is ignored).
-        backend: ``"auto"`` (``nccl`` on CUDA, ``gloo`` on CPU), ``"gloo"`` or
-            ``"nccl"``. (default: ``"auto"``)
-        **train_kwargs: ``model``, ``data`` and the other arguments of
-            :func:`graphrec.training.trainer.train`.
-
-    Raises:
-        ValueError: ``world_size`` is below 1 or above the available CPUs or
-            GPUs, ``batch_size`` is smaller than ``world_size``, the backend
-            does not suit the device, or this process was itself started by
-            torchrun (use :func:`run_from_env` there).
-        DataError, TrainingDivergedError: as :func:`graphrec.training.trainer.train`,
-            raised again here from the process that hit them.
-    """
-    if launched_by_torchrun():
-        raise ValueError(
-            "this process was started by torchrun (RANK and WORLD_SIZE are set), which "
-            "already launched the processes; call graphrec.training.distributed.run_from_env instead"
-        )
-    args = _train_arguments(train_kwargs)
-    device = resolve_device(args["device"])
-    backend = _check_launch(world_size, world_size, backend, device, args, "--distributed")
-    if not resolve_model(_model_class(args["model"])).trainable:
-        return train(**args)
-
-    with tempfile.TemporaryDirectory(prefix="graphrec-distributed-") as scratch:
-        launch = (world_size, _free_port(), backend, scratch, args)
-        try:
-            mp.spawn(_spawned_rank, args=launch, nprocs=world_size, join=True)
-        except (mp.ProcessRaisedException, mp.ProcessExitedException) as exc:
-            error = _first_error(Path(scratch), world_size)
-            if error is None:
-                raise
-            raise error from exc
-        saved = torch.load(Path(scratch) / _RESULT_FILE, map_location="cpu", weights_only=True)
-
-    net = build_model(args["model"], args["data"], dict(args["model_kwargs"] or {}))
-    net.load_state_dict(saved["state_dict"])
-    return TrainResult(
-        model=net.to(device),
-        config=saved["config"],
-        history=saved["history"],
-        best_epoch=saved["best_epoch"],
-        metrics=saved["metrics"],
-        seconds=saved["seconds"],
-        stopped_early=saved["stopped_early"],
-    )
-
-
-def run_from_env(
-    *, world_size: int | None = None, backend: str = "auto", **train_kwargs: Any
-) -> TrainResult | None:
-    """Train as one process of a group that torchrun (or another ``env://``
-    launcher) started; see the module docstring for the command.
-
-    Reads ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``LOCAL_WORLD_SIZE``,
-    ``MASTER_ADDR`` and ``MASTER_PORT``. On CUDA, the process uses
-    ``cuda:LOCAL_RANK``.
-
-    Args:
-        world_size: When given, the number of processes the caller expects
-            (``--distributed N``); it must equal ``WORLD_SIZE``. (default: None)
-        backend: As in :func:`train_distributed`. (default: ``"auto"``)
-        **train_kwargs: ``model``, ``data`` and the other arguments of
-            :func:`graphrec.training.trainer.train`; the same in every process.
-
-    Returns:
-        The result on rank 0 (which also saves ``run_dir``); :obj:`None` on the
-        other ranks.
-    """
-    missing = [name for name in LAUNCH_VARIABLES if name not in os.environ]
-    if missing:
-        raise ValueError(
-            f"{', '.join(missing)} not set: run_from_env expects to be started by torchrun; "
-            "use train_distributed to start the processes from here"
-        )
-    total = int(os.environ["WORLD_SIZE"])
-    if world_size is not None and world_size != total:
-        raise ValueError(
-            f"--distributed {world_size} does not match the {total} processes torchrun "
-            "started (--nnodes x --nproc-per-node)"
-        )
-    local_world_size = int(os.environ.get("LOCAL_WORLD_SIZE", total))
-    args = _train_arguments(train_kwargs)
-    device = resolve_device(args["device"])
-    backend = _check_launch(
-        total, local_world_size, backend, device, args, "torchrun --nproc-per-node"
-    )
-    if not resolve_model(_model_class(args["model"])).trainable:
-        # A counting baseline: nothing to distribute, rank 0 fits and saves it alone.
-        return train(**args) if os.environ["RANK"] == "0" else None
-    return _train_rank(
-        rank=int(os.environ["RANK"]),
-        world_size=total,
-        local_rank=int(os.environ.get("LOCAL_RANK", 0)),
-        local_world_size=local_world_size,
-        backend=backend,
-        args=args,
-    )
 
 
 def launched_by_torchrun() -> bool:
@@ -366,129 +233,6 @@ class _BPRObjective(torch.nn.Module):
         return loss
 
 
-def _train_rank(
-    *,
-    rank: int,
-    world_size: int,
-    local_rank: int,
-    local_world_size: int,
-    backend: str,
-    args: dict[str, Any],
-) -> TrainResult | None:
-    """One process's training; the result on rank 0, :obj:`None` elsewhere."""
-    device = resolve_device(args["device"])
-    if device.type == "cuda":
-        device = torch.device("cuda", local_rank)
-        torch.cuda.set_device(device)
-    torch.set_num_threads(max(1, available_cpus() // local_world_size))
-    dist.init_process_group(backend, rank=rank, world_size=world_size)
-    trainer: DistributedTrainer | None = None
-    try:
-        data: RecData = args["data"]
-        kwargs = dict(args["model_kwargs"] or {})
-        config = run_config(
-            model=model_name(args["model"]),
-            model_kwargs=kwargs,
-            data=data,
-            epochs=args["epochs"],
-            batch_size=args["batch_size"],
-            lr=args["lr"],
-            reg=args["reg"],
-            seed=args["seed"],
-            patience=args["patience"],
-            k=args["k"],
-            device=device,
-        )
-        config["distributed"] = {"world_size": world_size, "backend": backend}
-        torch.manual_seed(args["seed"])
-        net = build_model(args["model"], data, kwargs).to(device)
-        trainer = DistributedTrainer(
-            net,
-            data,
-            rank=rank,
-            world_size=world_size,
-            batch_size=args["batch_size"],
-            lr=args["lr"],
-            reg=args["reg"],
-            seed=args["seed"],
-            k=args["k"],
-            device=device,
-        )
-        run_dir = args["run_dir"]
-        checkpoint = Path(run_dir) / CHECKPOINT if run_dir is not None else None
-        trainer.resume(checkpoint if args["resume"] else None, config)
-        progress = args["progress"] and rank == 0
-        trainer.fit(
-            config,
-            epochs=args["epochs"],
-            patience=args["patience"],
-            checkpoint=checkpoint,
-            progress=progress,
-        )
-        if rank != 0:
-            return None
-        return finish_run(trainer.result(config), run_dir, progress)
-    finally:
-        if trainer is not None:
-            trainer.close()
-        dist.destroy_process_group()
-
-
-def _spawned_rank(
-    rank: int, world_size: int, port: int, backend: str, scratch: str, args: dict[str, Any]
-) -> None:
-    """The body of a process started by :func:`train_distributed`: rank 0 leaves its
-    result in ``scratch``; a failing rank leaves its exception there."""
-    os.environ["MASTER_ADDR"] = "127.0.0.1"
-    os.environ["MASTER_PORT"] = str(port)
-    try:
-        result = _train_rank(
-            rank=rank,
-            world_size=world_size,
-            local_rank=rank,
-            local_world_size=world_size,
-            backend=backend,
-            args=args,
-        )
-    except BaseException as exc:
-        _write_atomically(Path(scratch) / f"error-{rank}.pkl", _pickled_error(exc))
-        raise
-    if result is not None:
-        payload = {
-            "state_dict": {key: value.cpu() for key, value in result.model.state_dict().items()},
-            "config": result.config,
-            "history": result.history,
-            "best_epoch": result.best_epoch,
-            "metrics": result.metrics,
-            "seconds": result.seconds,
-            "stopped_early": result.stopped_early,
-        }
-        partial = Path(scratch) / f"{_RESULT_FILE}.tmp"
-        torch.save(payload, partial)
-        os.replace(partial, Path(scratch) / _RESULT_FILE)
-
-
-def _check_launch(
-    world_size: int,
-    local_world_size: int,
-    backend: str,
-    device: torch.device,
-    args: dict[str, Any],
-    option: str,
-) -> str:
-    """Refuse a launch that cannot work, before any process starts; returns the backend."""
-    chosen = check_processes(
-        world_size,
-        backend=backend,
-        device=device,
-        batch_size=args["batch_size"],
-        local_world_size=local_world_size,
-        option=option,
-    )
-    check_data(args["data"])
-    return chosen
-
-
 def check_processes(
     world_size: int,
     *,
@@ -527,7 +271,7 @@ def check_processes(
                 f"{option} {local} asks for {local} processes but "
                 f"only {cpus} CPU{'s are' if cpus != 1 else ' is'} available"
             )
-    chosen = ("nccl" if device.type == "cuda" else "gloo") if backend == "auto" else backend
+    chosen = choose_backend(backend, device)
     if chosen == "nccl" and device.type != "cuda":
         raise ValueError("the nccl backend needs CUDA; train on device='cuda' or use gloo")
     if chosen == "nccl" and not dist.is_nccl_available():
@@ -540,43 +284,8 @@ def check_processes(
     return chosen
 
 
-def _train_arguments(train_kwargs: dict[str, Any]) -> dict[str, Any]:
-    """All arguments of :func:`graphrec.training.trainer.train`, defaults filled in; a missing or
-    unknown one is a TypeError here rather than in every process."""
-    bound = inspect.signature(train).bind(**train_kwargs)
-    bound.apply_defaults()
-    return dict(bound.arguments)
-
-
-def _model_class(model: str | type[Recommender] | Recommender) -> str | type[Recommender]:
-    return type(model) if isinstance(model, Recommender) else model
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _pickled_error(exc: BaseException) -> bytes:
-    try:
-        return pickle.dumps(exc)
-    except Exception:  # an exception holding something unpicklable
-        return pickle.dumps(RuntimeError(f"{type(exc).__name__}: {exc}"))
-
-
-def _first_error(scratch: Path, world_size: int) -> BaseException | None:
-    """The exception of the lowest rank that left one (the others may have been stopped)."""
-    for rank in range(world_size):
-        path = scratch / f"error-{rank}.pkl"
-        if path.exists():
-            error = pickle.loads(path.read_bytes())
-            if not isinstance(error, KeyboardInterrupt):
-                return error
-    return None
-
-
-def _write_atomically(path: Path, content: bytes) -> None:
-    partial = path.with_suffix(".tmp")
-    partial.write_bytes(content)
-    os.replace(partial, path)
+def choose_backend(backend: str, device: torch.device) -> str:
+    """``backend``, with ``"auto"`` resolved: ``nccl`` on CUDA, ``gloo`` elsewhere."""
+    if backend != "auto":
+        return backend
+    return "nccl" if device.type == "cuda" else "gloo"

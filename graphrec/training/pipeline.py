@@ -6,7 +6,6 @@ the command line and the demo cannot drift apart.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +15,9 @@ from graphrec.data import RecData
 from graphrec.export import ExportFilters, IdMap, export_graph
 from graphrec.graph.client import GraphClient
 from graphrec.models.base import Recommender
-from graphrec.training.trainer import TrainResult, train
+from graphrec.training.api import train
+from graphrec.training.result import TrainResult
+from graphrec.training.strategies import Strategy
 from graphrec.writeback import Embeddings, ModelRecord, write_embeddings
 
 
@@ -54,7 +55,7 @@ def train_from_graph(
     write_back: bool = True,
     exported: tuple[HeteroData, IdMap] | None = None,
     progress: bool = True,
-    fit: Callable[..., TrainResult | None] = train,
+    strategy: Strategy | None = None,
     **train_kwargs: Any,
 ) -> PipelineResult | None:
     """Export, split, train ``model``, evaluate on the test split, and write the embeddings back.
@@ -68,17 +69,15 @@ def train_from_graph(
         exported: a ``(HeteroData, IdMap)`` already exported, to train several models on
             the same export and split.
         progress: progress bars (default: True).
-        fit: the training function: :func:`graphrec.training.trainer.train` (default),
-            :func:`graphrec.training.minibatch.train_minibatch` or
-            :func:`graphrec.training.distributed.train_distributed` with their extra
-            arguments bound, or :func:`graphrec.training.distributed.run_from_env`, which
-            returns :obj:`None` on the ranks other than 0: then so does this, and
-            only rank 0 writes back.
-        train_kwargs: passed to ``fit`` (``epochs``, ``model_kwargs``...).
+        strategy: how :func:`graphrec.training.train` computes the epochs (default:
+            full batch). A distributed run that torchrun started returns :obj:`None`
+            on the ranks other than 0: then so does this, and only rank 0 writes back.
+        train_kwargs: passed to :func:`graphrec.training.train` (``epochs``,
+            ``model_kwargs``...).
     """
     hetero, id_map = exported or export_graph(graph, filters or ExportFilters(), progress=progress)
     data = split_data(hetero, **(split or {}))
-    result = fit(model=model, data=data, progress=progress, **train_kwargs)
+    result = train(model=model, data=data, strategy=strategy, progress=progress, **train_kwargs)
     if result is None:
         return None
     record = None

@@ -1,26 +1,22 @@
-"""BPR training with early stopping, checkpoints and resumption.
+"""The state of one BPR training run and its epochs: early stopping, checkpoints, resumption.
 
-One keyword-only entry point, :func:`train`, in the manner of PyKEEN's
-``pipeline``: it resolves the model by name, trains it on a
-:class:`~graphrec.data.RecData` and returns a :class:`TrainResult` that can
-save itself. Each batch samples one negative item per training interaction
-(uniformly, never one of the user's training items), propagates once and takes
-an Adam step on the BPR loss plus :math:`L_2` on the batch's ego embeddings.
+Each batch samples one negative item per training interaction (uniformly, never
+one of the user's training items), propagates once and takes an Adam step on
+the BPR loss plus :math:`L_2` on the batch's ego embeddings. With a checkpoint
+path, the trainer's whole state is written after every epoch, and a trainer
+built with the same settings continues from it.
 
-With a ``run_dir``, a checkpoint is written after every epoch; calling
-:func:`train` again with the same run directory and settings resumes where the
-last run stopped.
+Strategies (:mod:`graphrec.training.strategies`) subclass :class:`Trainer` to
+change how an epoch's batches are drawn or turned into a loss; the loop,
+early stopping, checkpoints, history and the final evaluation are written here once.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import os
-import sys
 import time
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,243 +24,19 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
-from graphrec.data import DataError, RecData, UserItems
+from graphrec.data import RecData
 from graphrec.evaluation import evaluate
 from graphrec.evaluation.metrics import NDCG, Recall
 from graphrec.models.base import Recommender
-from graphrec.models.registry import model_name, resolve_model
+from graphrec.training.negatives import sample_negatives
+from graphrec.training.result import TrainResult
+from graphrec.training.run import TrainingDivergedError, diverged_message
 
 CHECKPOINT = "checkpoint.pt"
-MODEL_FILE = "model.pt"
+
 
 #: Settings that must match for a checkpoint to be resumed (epochs and patience may change).
 RESUME_KEYS = ("model", "model_kwargs", "batch_size", "lr", "reg", "seed", "k", "data")
-
-
-class TrainingDivergedError(RuntimeError):
-    """The loss stopped being a finite number."""
-
-
-@dataclass
-class TrainResult:
-    """What a training run produced.
-
-    Attributes:
-        model: The trained model, with the weights of the best validation epoch.
-        config: The settings of the run (JSON-safe).
-        history: One dict per epoch: ``epoch``, ``loss``, ``seconds`` and the
-            validation metrics (``val_recall@20``, ...) when evaluated.
-        best_epoch: The epoch whose weights were kept (0 for untrained baselines).
-        metrics: Test metrics of the kept weights.
-        seconds: Wall-clock training time, summed over resumed runs.
-        stopped_early: Whether early stopping ended the run.
-    """
-
-    model: Recommender
-    config: dict[str, Any]
-    history: list[dict[str, float]] = field(default_factory=list)
-    best_epoch: int = 0
-    metrics: dict[str, float] = field(default_factory=dict)
-    seconds: float = 0.0
-    stopped_early: bool = False
-
-    def save(self, directory: str | Path) -> Path:
-        """Write ``model.pt``, ``config.json``, ``history.json``, ``metrics.json`` and
-        ``training.png`` (loss and validation metrics per epoch) into ``directory``."""
-        from graphrec.evaluation.plots import plot_history
-
-        out = Path(directory)
-        out.mkdir(parents=True, exist_ok=True)
-        torch.save(
-            {
-                "model": self.config["model"],
-                "model_kwargs": self.config["model_kwargs"],
-                "state_dict": self.model.state_dict(),
-            },
-            out / MODEL_FILE,
-        )
-        _write_json(out / "config.json", self.config)
-        _write_json(out / "history.json", self.history)
-        summary = {
-            "best_epoch": self.best_epoch,
-            "stopped_early": self.stopped_early,
-            "seconds": self.seconds,
-            "test": self.metrics,
-        }
-        _write_json(out / "metrics.json", summary)
-        if self.history:
-            plot_history(self.history, out / "training.png", title=self.config["model"])
-        return out
-
-    def summary(self) -> str:
-        k = self.config.get("k", 20)
-        recall = self.metrics.get(f"recall@{k}", math.nan)
-        ndcg = self.metrics.get(f"ndcg@{k}", math.nan)
-        return (
-            f"{self.config['model']}: best epoch {self.best_epoch} of {len(self.history)}"
-            f"{' (stopped early)' if self.stopped_early else ''}; "
-            f"test recall@{k} {recall:.4f}, ndcg@{k} {ndcg:.4f}; {self.seconds:.1f} s"
-        )
-
-
-def train(
-    *,
-    model: str | type[Recommender] | Recommender,
-    data: RecData,
-    model_kwargs: Mapping[str, Any] | None = None,
-    epochs: int = 100,
-    batch_size: int = 2048,
-    lr: float = 1e-3,
-    reg: float = 1e-4,
-    seed: int = 0,
-    device: str | torch.device = "auto",
-    patience: int = 10,
-    k: int = 20,
-    run_dir: str | Path | None = None,
-    resume: bool = True,
-    progress: bool = True,
-) -> TrainResult:
-    """Train a recommender with BPR and early stopping on validation Recall@k.
-
-    Args:
-        model: A registry name (``"lightgcn"``), a model class, or a model
-            already built on ``data.train``.
-        data: The split interactions (see :meth:`RecData.from_hetero`).
-        model_kwargs: Hyper-parameters for the model class, e.g.
-            ``{"embedding_dim": 64, "num_layers": 3}``. (default: none)
-        epochs: Maximum passes over the training interactions. (default: 100)
-        batch_size: Training interactions per step. (default: 2048)
-        lr: Adam learning rate. (default: 1e-3)
-        reg: :math:`L_2` weight on the batch's ego embeddings. (default: 1e-4)
-        seed: Seeds initialisation, shuffling and negative sampling. (default: 0)
-        device: ``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"``...
-        patience: Stop after this many epochs without a better validation
-            Recall@k; 0 disables early stopping. (default: 10)
-        k: Cut-off of the early-stopping and reported metrics. (default: 20)
-        run_dir: Directory for the checkpoint and the saved result; :obj:`None`
-            writes nothing. (default: None)
-        resume: Continue from ``run_dir``'s checkpoint when there is one.
-            (default: True)
-        progress: Show a progress bar and print a summary. (default: True)
-
-    Raises:
-        DataError: no training interactions, or no user has test items.
-        TrainingDivergedError: the loss became NaN or infinite.
-        ValueError: a checkpoint in ``run_dir`` is from different settings.
-    """
-    check_data(data)
-    target = torch.device(resolve_device(device))
-    kwargs = dict(model_kwargs or {})
-    config = run_config(
-        model=model_name(model),
-        model_kwargs=kwargs,
-        data=data,
-        epochs=epochs,
-        batch_size=batch_size,
-        lr=lr,
-        reg=reg,
-        seed=seed,
-        patience=patience,
-        k=k,
-        device=target,
-    )
-    torch.manual_seed(seed)
-    net = build_model(model, data, kwargs).to(target)
-    if not net.trainable:
-        metrics = evaluate(net, data, split="test", k=k)
-        result = TrainResult(model=net, config=config, metrics=metrics)
-        return finish_run(result, run_dir, progress)
-
-    trainer = Trainer(
-        net, data, batch_size=batch_size, lr=lr, reg=reg, seed=seed, k=k, device=target
-    )
-    checkpoint = Path(run_dir) / CHECKPOINT if run_dir is not None else None
-    if checkpoint is not None and resume and checkpoint.exists():
-        trainer.load(checkpoint, config)
-    trainer.fit(config, epochs=epochs, patience=patience, checkpoint=checkpoint, progress=progress)
-    return finish_run(trainer.result(config), run_dir, progress)
-
-
-def run_config(
-    *,
-    model: str,
-    model_kwargs: Mapping[str, Any],
-    data: RecData,
-    epochs: int,
-    batch_size: int,
-    lr: float,
-    reg: float,
-    seed: int,
-    patience: int,
-    k: int,
-    device: torch.device,
-) -> dict[str, Any]:
-    """The JSON-safe settings of a run, as stored in checkpoints and ``config.json``."""
-    return {
-        "model": model,
-        "model_kwargs": _json_safe(model_kwargs),
-        "epochs": epochs,
-        "batch_size": batch_size,
-        "lr": lr,
-        "reg": reg,
-        "seed": seed,
-        "patience": patience,
-        "k": k,
-        "device": str(device),
-        "data": {
-            "num_users": data.num_users,
-            "num_items": data.num_items,
-            "num_train": data.train.size(1),
-            "split": data.split_config,
-        },
-    }
-
-
-def sample_negatives(
-    users: Tensor, positives: UserItems, generator: torch.Generator, max_rounds: int = 20
-) -> Tensor:
-    """One uniformly random item per user that is not among the user's ``positives``.
-
-    Vectorised rejection sampling: draw for all users, redraw only the rejected
-    ones. Users whose draws keep failing (they have seen almost every item)
-    finally draw from their explicit complement.
-    """
-    num_items = positives.num_items
-    negatives = torch.randint(num_items, users.shape, generator=generator)
-    for _ in range(max_rounds):
-        rejected = positives.contains(users, negatives).nonzero().view(-1)
-        if rejected.numel() == 0:
-            return negatives
-        redraw = torch.randint(num_items, rejected.shape, generator=generator)
-        negatives[rejected] = redraw
-    for index in positives.contains(users, negatives).nonzero().view(-1).tolist():
-        allowed = torch.ones(num_items, dtype=torch.bool)
-        allowed[positives.items_of(int(users[index]))] = False
-        choices = allowed.nonzero().view(-1)
-        pick = torch.randint(choices.numel(), (1,), generator=generator)
-        negatives[index] = choices[pick]
-    return negatives
-
-
-def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """``"auto"`` becomes CUDA when available, else CPU; other values are checked."""
-    if str(device) == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    resolved = torch.device(device)
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {str(device)!r} was requested but CUDA is not available")
-    return resolved
-
-
-def load_model(run_dir: str | Path, data: RecData) -> Recommender:
-    """Rebuild a trained model saved by :meth:`TrainResult.save`, on ``data``'s split."""
-    path = Path(run_dir) / MODEL_FILE
-    if not path.exists():
-        raise FileNotFoundError(f"no trained model in {run_dir}: {MODEL_FILE} is missing")
-    saved = torch.load(path, map_location="cpu", weights_only=True)
-    model = resolve_model(saved["model"]).from_data(data, **saved["model_kwargs"])
-    model.load_state_dict(saved["state_dict"])
-    return model
 
 
 class Trainer:
@@ -464,6 +236,11 @@ class Trainer:
         torch.save(state, partial)
         os.replace(partial, path)  # A crash mid-write never leaves a broken checkpoint.
 
+    def resume(self, checkpoint: Path | None, config: dict[str, Any]) -> None:
+        """Continue from ``checkpoint`` when it exists (refusing one of other settings)."""
+        if checkpoint is not None and checkpoint.exists():
+            self.load(checkpoint, config)
+
     def load(self, path: Path, config: dict[str, Any]) -> None:
         """Continue from a checkpoint; refuses one written with other settings."""
         state = torch.load(path, map_location="cpu", weights_only=False)
@@ -493,63 +270,3 @@ class Trainer:
         self.best_state = state["best_state"]
         self.bad_epochs = state["bad_epochs"]
         self.seconds = state["seconds"]
-
-
-def build_model(
-    model: str | type[Recommender] | Recommender, data: RecData, kwargs: dict[str, Any]
-) -> Recommender:
-    """The model to train on ``data``: built from a name or class, or checked when given built."""
-    if isinstance(model, Recommender):
-        if kwargs:
-            raise ValueError("model_kwargs can only be given with a model name or class")
-        if (model.num_users, model.num_items) != (data.num_users, data.num_items):
-            raise ValueError(
-                f"the model has {model.num_users} users and {model.num_items} items, "
-                f"the data {data.num_users} and {data.num_items}"
-            )
-        return model
-    return resolve_model(model).from_data(data, **kwargs)
-
-
-def check_data(data: RecData) -> None:
-    """Refuse data no trainer can use (no training or test interactions, no negatives)."""
-    if data.train.size(1) == 0:
-        raise DataError("no training interactions: the split put every interaction in val or test")
-    if data.test.size(1) == 0:
-        raise DataError(
-            "no user has test interactions, so nothing can be evaluated; "
-            "raise the test ratio or lower min_interactions"
-        )
-    if bool((data.train_items.degree() >= data.num_items).any()):
-        raise DataError(
-            "a user interacted with every item, so no negative item can be sampled; "
-            "drop such users from the export"
-        )
-
-
-def finish_run(result: TrainResult, run_dir: str | Path | None, progress: bool) -> TrainResult:
-    """Save ``result`` into ``run_dir`` (when given) and print its summary (with ``progress``)."""
-    if run_dir is not None:
-        result.save(run_dir)
-    if progress:
-        tqdm.write(result.summary(), file=sys.stderr)  # stdout stays clean for the CLI's JSON
-    return result
-
-
-def diverged_message(loss: float, epoch: int, batch: int, lr: float, reg: float) -> str:
-    """What to tell a user whose loss stopped being finite."""
-    return (
-        f"the loss became {loss} at epoch {epoch}, batch {batch}. The learning rate "
-        f"(lr={lr:g}) is the likely cause: try lr={lr / 10:g}. "
-        f"A very large reg (now {reg:g}) can also make the loss diverge."
-    )
-
-
-def _json_safe(values: Mapping[str, Any]) -> dict[str, Any]:
-    """Hyper-parameters as JSON; tensors (e.g. initial embeddings) are left out, since
-    they only set a starting point and the trained weights are saved separately."""
-    return {key: value for key, value in values.items() if not isinstance(value, Tensor)}
-
-
-def _write_json(path: Path, value: Any) -> None:
-    path.write_text(json.dumps(value, indent=2, default=str) + "\n")

@@ -11,13 +11,8 @@ import pytest
 import torch
 
 from graphrec.data import RecData, synthetic_hetero
-from graphrec.training import TrainingDivergedError, train
-from graphrec.training.distributed import (
-    available_cpus,
-    run_from_env,
-    shard_bounds,
-    train_distributed,
-)
+from graphrec.training import Distributed, TrainingDivergedError, train
+from graphrec.training.distributed import available_cpus, shard_bounds
 
 # 420 training interactions: batches of 51 split 26 / 25 between two processes, and the
 # epoch's last batch (12) too; the shard weights must make up for both.
@@ -32,6 +27,17 @@ SETTINGS = {
     "device": "cpu",  # two CPU processes even where a GPU is present
 }
 TOLERANCE = 1e-4
+
+
+def train_distributed(*, world_size, backend="auto", **kwargs):
+    """Processes started from here, through the one entry point."""
+    strategy = Distributed(world_size=world_size, backend=backend, launch="spawn")
+    return train(strategy=strategy, **kwargs)
+
+
+def run_from_env(*, world_size=None, **kwargs):
+    """One process of a group that torchrun started, through the one entry point."""
+    return train(strategy=Distributed(world_size=world_size, launch="env"), **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -156,12 +162,13 @@ import sys
 import torch
 
 from graphrec.data import RecData, synthetic_hetero
-from graphrec.training.distributed import run_from_env
+from graphrec.training import Distributed, train
 
 hetero = synthetic_hetero(num_users=60, num_items=30, interactions_per_user=10, seed=0)
 data = RecData.from_hetero(hetero, test_ratio=0.2, val_ratio=0.1, seed=0)
 settings = {settings!r}
-result = run_from_env(world_size=2, model="mf", data=data, epochs=2, **settings)
+strategy = Distributed(world_size=2, launch="env")
+result = train(strategy=strategy, model="mf", data=data, epochs=2, **settings)
 if result is not None:
     torch.save(result.model.state_dict(), sys.argv[1])
 """

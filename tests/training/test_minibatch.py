@@ -7,21 +7,23 @@ from graphrec.data import GraphSize, RecData, synthetic_hetero
 from graphrec.evaluation import evaluate
 from graphrec.models import MODELS, MostPopular
 from graphrec.models.base import Subgraph
-from graphrec.training import train
-from graphrec.training.minibatch import (
-    MINIBATCH_MODELS,
+from graphrec.training import MiniBatch, train
+from graphrec.training.memory import (
     MMAP_THRESHOLD_MAX,
-    MiniBatchTrainer,
-    check_fan_outs,
     check_memory,
     check_memory_cap,
     estimate_fullbatch_memory,
     estimate_minibatch_memory,
-    train_minibatch,
 )
+from graphrec.training.minibatch import MINIBATCH_MODELS, MiniBatchTrainer, check_fan_outs
 from graphrec.training.sampling import TorchNeighborSampler
 
 SMALL = {"embedding_dim": 8, "num_layers": 2}
+
+
+def train_minibatch(*, fan_outs, **kwargs):
+    """The mini-batch strategy through the one entry point."""
+    return train(strategy=MiniBatch(fan_outs=fan_outs), **kwargs)
 
 
 @pytest.fixture(scope="module")
