@@ -2,10 +2,9 @@
 // paths through the graph. Everything comes from the graphrec API this page is served by.
 
 import { ApiError, explain, get, onKeyNeeded, technical } from "./api.js";
-import { drawCurve } from "./chart.js";
+import { $, h, keyPrompt, notice, number, panel, setState, title, when } from "./dom.js";
+import { modelParts } from "./model.js";
 import { conceptName, drawPath, nodeText, sentence } from "./path.js";
-
-const $ = (selector, root = document) => root.querySelector(selector);
 
 const view = {
   user: null,
@@ -16,63 +15,11 @@ const view = {
   whyItem: null,
 };
 
-// -- small DOM helpers ---------------------------------------------------------------------
-function h(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (key === "class") node.className = value;
-    else if (key === "dataset") Object.assign(node.dataset, value);
-    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-    else node.setAttribute(key, value === true ? "" : String(value));
-  }
-  for (const child of children.flat()) {
-    if (child === null || child === undefined || child === false) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
-}
-
-function panel(id) {
-  const section = document.getElementById(id);
-  return { section, status: $(".status", section), content: $(".content", section) };
-}
-
+// A request number for a panel: \`current()\` is false once a newer request started.
 function ticket(name) {
   view.tokens[name] = (view.tokens[name] || 0) + 1;
-  const number = view.tokens[name];
-  return () => view.tokens[name] === number;
-}
-
-function setState(id, state, message = "", detail = null) {
-  const { section, status } = panel(id);
-  section.dataset.state = state;
-  section.setAttribute("aria-busy", state === "loading" ? "true" : "false");
-  status.replaceChildren(h("span", { class: "message" }, message));
-  if (detail) {
-    status.append(h("details", { class: "detail" }, h("summary", {}, "What the API said"), h("code", {}, detail)));
-  }
-  status.className = `status ${state === "error" ? "error" : "muted"}${state === "loading" ? " loading" : ""}`;
-  status.hidden = !message;
-}
-
-function notice(message) {
-  const box = $("#notice");
-  box.textContent = message || "";
-  box.hidden = !message;
-}
-
-function title(item) {
-  return item.title || `item ${item.item_id ?? item.id}`;
-}
-
-function when(ts) {
-  if (ts === null || ts === undefined) return "time unknown";
-  return new Date(ts * 1000).toISOString().slice(0, 16).replace("T", " ");
-}
-
-function number(value, digits = 3) {
-  return typeof value === "number" ? value.toFixed(digits) : String(value ?? "–");
+  const issued = view.tokens[name];
+  return () => view.tokens[name] === issued;
 }
 
 function conceptChip(concept) {
@@ -125,36 +72,6 @@ function itemInfo(id) {
   return view.items.get(id);
 }
 
-// -- the key dialog --------------------------------------------------------------------------
-function keyPrompt(reason) {
-  const dialog = $("#key-dialog");
-  const input = $("#api-key");
-  $("#key-reason").textContent = reason;
-  input.value = "";
-  return new Promise((resolve) => {
-    const finish = (value) => {
-      $("#key-form").removeEventListener("submit", submit);
-      $("#key-cancel").removeEventListener("click", cancel);
-      dialog.removeEventListener("cancel", cancel);
-      if (dialog.open) dialog.close();
-      resolve(value);
-    };
-    const submit = (event) => {
-      event.preventDefault();
-      finish(input.value.trim() || null);
-    };
-    const cancel = (event) => {
-      event.preventDefault();
-      finish(null);
-    };
-    $("#key-form").addEventListener("submit", submit);
-    $("#key-cancel").addEventListener("click", cancel);
-    dialog.addEventListener("cancel", cancel);
-    dialog.showModal();
-    input.focus();
-  });
-}
-
 // -- models -----------------------------------------------------------------------------------
 async function loadModels() {
   setState("model-panel", "loading", "Loading the served models…");
@@ -179,54 +96,8 @@ async function loadModels() {
 function renderModel() {
   const model = view.models.find((m) => m.name === currentModel());
   const { content } = panel("model-panel");
-  if (!model) {
-    content.replaceChildren();
-    return;
-  }
-  const headline = ["recall@20", "ndcg@20"].filter((key) => key in model.metrics);
-  const others = Object.keys(model.metrics).filter((key) => !headline.includes(key));
-  const row = (key, value) =>
-    h("tr", {}, h("th", { scope: "row" }, key), h("td", {}, typeof value === "object" ? JSON.stringify(value) : number(value, 4)));
-  const parts = [
-    h(
-      "p",
-      { class: "model-name" },
-      h("strong", {}, `${model.name} v${model.version}`),
-      model.default ? " (default)" : "",
-      h("span", { class: "muted" }, ` · dim ${model.dim} · trained ${model.trained_at.replace("T", " ")}`),
-    ),
-    headline.length
-      ? h("table", { class: "metrics", "aria-label": "Test metrics" }, h("tbody", {}, headline.map((k) => row(k, model.metrics[k]))))
-      : h("p", { class: "muted" }, "No test metrics were stored with this version."),
-  ];
-  if (others.length) {
-    parts.push(
-      h("details", {}, h("summary", {}, `${others.length} more metrics`),
-        h("table", { class: "metrics" }, h("tbody", {}, others.map((k) => row(k, model.metrics[k]))))),
-    );
-  }
-  if (model.history.length) {
-    const { svg, metric } = drawCurve(model.history, `Training curve of ${model.name} v${model.version}`);
-    parts.push(
-      h("figure", { class: "curve-figure" }, svg,
-        h("figcaption", {},
-          h("span", { class: "swatch loss" }), " loss (left)",
-          metric ? [h("span", { class: "swatch val" }), ` ${metric} (right)`] : "",
-          ` · ${model.history.length} epochs`)),
-    );
-  } else {
-    parts.push(h("p", { class: "muted" }, "No training curve was saved with this version."));
-  }
-  const params = Object.entries(model.params);
-  if (params.length) {
-    parts.push(
-      h("details", {}, h("summary", {}, "Training parameters"),
-        h("table", { class: "metrics params" }, h("tbody", {}, params.map(([k, v]) =>
-          h("tr", {}, h("th", { scope: "row" }, k), h("td", {}, typeof v === "object" ? JSON.stringify(v) : String(v))))))),
-    );
-  }
-  content.replaceChildren(...parts);
-  setState("model-panel", "ready");
+  content.replaceChildren(...(model ? modelParts(model) : []));
+  if (model) setState("model-panel", "ready");
 }
 
 // -- users --------------------------------------------------------------------------------------
