@@ -128,6 +128,7 @@ def train_from_graph(
         embeddings=model_embeddings(served.model, id_map),
         params=params,
         metrics=result.metrics,
+        history=result.history,
         progress=progress,
     )
     return PipelineResult(result=result, id_map=id_map, data=data, record=record, served=served)
