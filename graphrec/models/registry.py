@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphrec.models.base import Recommender
+from graphrec.models.kgat import KGAT
+from graphrec.models.kgin import KGIN
 from graphrec.models.lightgcn import LightGCN
 from graphrec.models.mf import MF
 from graphrec.models.most_popular import MostPopular
@@ -21,6 +23,8 @@ MODELS: dict[str, type[Recommender]] = {
     "lightgcn": LightGCN,
     "ngcf": NGCF,
     "relgnn": RelationAwareGNN,
+    "kgat": KGAT,
+    "kgin": KGIN,
     "most_popular": MostPopular,
 }
 
@@ -55,6 +59,10 @@ TRAINING_DEFAULTS: dict[str, TrainingDefaults] = {
     "lightgcn": TrainingDefaults(),
     "ngcf": TrainingDefaults(),
     "relgnn": TrainingDefaults(),
+    # The authors' settings (KGAT's and KGIN's READMEs): Adam at 1e-4, batches of 1024,
+    # L2 1e-5. Not tuned here yet.
+    "kgat": TrainingDefaults(lr=1e-4, reg=1e-5, batch_size=1024),
+    "kgin": TrainingDefaults(lr=1e-4, reg=1e-5, batch_size=1024),
     "most_popular": TrainingDefaults(),
 }
 

@@ -136,7 +136,7 @@ def test_cli_unknown_model_lists_the_known_ones(cli_app):
     result = CliRunner().invoke(cli_app, ["train", "--model", "bert4rec"])
     assert result.exit_code != 0
     text = " ".join(result.output.replace("│", " ").split())  # undo rich's box and wrapping
-    assert "known models: mf, lightgcn, ngcf, relgnn, most_popular" in text
+    assert "known models: mf, lightgcn, ngcf, relgnn, kgat, kgin, most_popular" in text
 
 
 def test_cli_help_explains_the_options(cli_app):
