@@ -17,8 +17,8 @@ from graphrec.models.base import Embeddings, Recommender
 from graphrec.models.ckg import collaborative_triples, relation_matmul, triple_keys
 from graphrec.models.propagation import SparsePattern
 
-#: Rounds of redrawing a corrupted tail that happens to form a true triple.
-_CORRUPTION_ROUNDS = 4
+#: Most times a corrupted tail that forms a true triple is redrawn.
+_CORRUPTION_ROUNDS = 16
 
 
 class KGAT(Recommender):
@@ -68,7 +68,7 @@ class KGAT(Recommender):
         \qquad \hat{y}_{ui} = {\mathbf{e}^*_u}^\top \mathbf{e}^*_i .
 
     **TransR** on the CKG's triples, with a corrupted tail :math:`t'` (drawn
-    uniformly from all nodes, redrawn when it forms a true triple):
+    uniformly from all nodes, redrawn while it forms a true triple):
 
     .. math::
         g(h, r, t) = \|\mathbf{W}_r \mathbf{e}_h + \mathbf{e}_r
@@ -289,18 +289,22 @@ class KGAT(Recommender):
     def _corrupt_tails(
         self, head: Tensor, relation: Tensor, generator: torch.Generator | None
     ) -> Tensor:
-        """A uniformly drawn tail per triple, redrawn while it forms a true triple."""
+        """A uniformly drawn tail per triple, redrawn (up to :data:`_CORRUPTION_ROUNDS`
+        times) while it forms a true triple."""
         device = head.device
         tail = torch.randint(self.num_nodes, head.shape, generator=generator).to(device)
+        pending = torch.arange(head.numel(), device=device)
         last = self.num_triples - 1
         for _ in range(_CORRUPTION_ROUNDS):
-            key = triple_keys(head, relation, tail, self.num_nodes, self.num_relations)
+            key = triple_keys(
+                head[pending], relation[pending], tail[pending], self.num_nodes, self.num_relations
+            )
             found = torch.searchsorted(self.triple_key, key).clamp_(max=last)
-            true = (self.triple_key.index_select(0, found) == key).nonzero().view(-1)
-            if true.numel() == 0:
+            pending = pending[self.triple_key.index_select(0, found) == key]
+            if pending.numel() == 0:
                 break
-            redrawn = torch.randint(self.num_nodes, (true.numel(),), generator=generator)
-            tail = tail.index_copy(0, true, redrawn.to(device))
+            redrawn = torch.randint(self.num_nodes, (pending.numel(),), generator=generator)
+            tail = tail.index_copy(0, pending, redrawn.to(device))
         return tail
 
     def _ego(self) -> Tensor:
