@@ -112,25 +112,29 @@ def _distinct(
 
 
 def relation_matmul(x: Tensor, relation: Tensor, weight: Tensor) -> Tensor:
-    """``x[j] @ weight[relation[j]]`` for every row ``j``: one matrix product per relation
-    that occurs, without gathering a matrix per row.
+    r"""``x[j] @ weight[relation[j]]`` for every row ``j``: one matrix product per relation
+    that occurs, without gathering a matrix per row. Rows already sorted by relation
+    are not reordered.
 
     Args:
-        x (torch.Tensor): Rows, shape :math:`(n, D)`.
+        x (torch.Tensor): Rows, shape :math:`(n, \ldots, D)`.
         relation (torch.Tensor): Relation of each row, shape :math:`(n,)`.
         weight (torch.Tensor): One matrix per relation, shape :math:`(R, D, K)`.
 
     Returns:
-        The products, shape :math:`(n, K)`.
+        The products, shape :math:`(n, \ldots, K)`.
     """
     if x.size(0) == 0:
-        return x.new_zeros(0, weight.size(-1))
-    order = torch.argsort(relation, stable=True)
+        return x.new_zeros(*x.shape[:-1], weight.size(-1))
+    already_sorted = bool((relation[1:] >= relation[:-1]).all())
+    order = None if already_sorted else torch.argsort(relation, stable=True)
     counts = torch.bincount(relation, minlength=weight.size(0)).tolist()
-    chunks = x.index_select(0, order).split(counts)
+    chunks = (x if order is None else x.index_select(0, order)).split(counts)
     products = torch.cat(
         [chunk @ weight[code] for code, chunk in enumerate(chunks) if chunk.size(0)]
     )
+    if order is None:
+        return products
     inverse = torch.empty_like(order)
     inverse[order] = torch.arange(order.numel(), device=order.device)
     return products.index_select(0, inverse)

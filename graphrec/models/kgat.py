@@ -84,19 +84,22 @@ class KGAT(Recommender):
     mode from a fixed seed, so the value is a function of the parameters), and
     the :math:`L_2` term :math:`\lambda` over the batch's ego embeddings and the
     TransR batch's projected embeddings and relation embeddings. As in the
-    authors' code, the attention is not differentiated through:
-    :math:`\mathbf{W}_r` and :math:`\mathbf{e}_r` learn from
-    :math:`\mathcal{L}_\text{KG}` alone, and :math:`\tilde{\pi}` is recomputed
-    from the current parameters on every forward pass.
+    paper, the attention is refreshed once per epoch: training batches use
+    :math:`\tilde{\pi}` computed from the parameters at the first batch after
+    :meth:`train` (which the trainer calls at the start of every epoch), and
+    again each time an epoch's worth of training interactions (``E``) has gone
+    through :meth:`bpr_loss` since; evaluation mode computes it afresh on every
+    forward pass. As in the authors' code, the attention is not differentiated
+    through: :math:`\mathbf{W}_r` and :math:`\mathbf{e}_r` learn from
+    :math:`\mathcal{L}_\text{KG}` alone.
 
     **Departures from the paper.** The paper alternates an epoch of
     :math:`\mathcal{L}_\text{CF}` updates with an epoch of
-    :math:`\mathcal{L}_\text{KG}` updates and refreshes the attention once per
-    epoch; here one optimiser steps on the sum of both losses every batch, and
-    the attention is refreshed every batch. The :math:`L_2` term covers the ego
-    embeddings of the batch (as in graphrec's other models), where the
-    authors' code regularises the final embeddings. Embeddings start from
-    Xavier initialisation, not from pre-trained MF embeddings.
+    :math:`\mathcal{L}_\text{KG}` updates; here one optimiser steps on the sum
+    of both losses every batch (graphrec has one trainer). The :math:`L_2` term
+    covers the ego embeddings of the batch (as in graphrec's other models),
+    where the authors' code regularises the final embeddings. Embeddings start
+    from Xavier initialisation, not from pre-trained MF embeddings.
 
     Args:
         num_users (int): Number of users :math:`U`.
@@ -193,11 +196,17 @@ class KGAT(Recommender):
             [Linear(sizes[layer], sizes[layer + 1]) for layer in range(num_layers)]
         )
         self._build_graph(edge_index, kg_edge_index, kg_edge_type)
+        # The attention used by training batches; refreshed once per epoch (see bpr_loss).
+        self.register_buffer("epoch_attention", None, persistent=False)
+        self._since_refresh = 0
+        self.register_load_state_dict_post_hook(self._drop_attention)
         self.reset_parameters()
 
     def forward(self) -> Embeddings:
         x = self._ego()
-        weight = self.adjacency_weights()
+        weight = self.epoch_attention
+        if not self.training or weight is None:
+            weight = self.adjacency_weights()
         layers = [x]
         for sum_transform, product_transform in zip(
             self.sum_transform, self.product_transform, strict=True
@@ -245,15 +254,18 @@ class KGAT(Recommender):
                 :obj:`None` uses torch's global one. (default: :obj:`None`)
         """
         device = self.triple_head.device
-        index = torch.randint(self.num_triples, (num_triples,), generator=generator).to(device)
+        # Sorted by relation (the order of the draws does not matter to a mean), so that
+        # the projections run one relation after the other without reordering.
+        draws = torch.randint(self.num_triples, (num_triples,), generator=generator)
+        index = self.relation_order.index_select(0, draws.to(device).sort().values)
         head = self.triple_head.index_select(0, index)
         relation = self.triple_relation.index_select(0, index)
         tail = self.triple_tail.index_select(0, index)
         corrupted = self._corrupt_tails(head, relation, generator)
-        x = self._ego()
-        rows = x.index_select(0, torch.cat([head, tail, corrupted]))
-        projected = relation_matmul(rows, relation.repeat(3), self.relation_transform)
-        head_p, tail_p, corrupted_p = projected.split(num_triples)
+        nodes = torch.stack([head, tail, corrupted], dim=1).view(-1)
+        rows = self._ego().index_select(0, nodes).view(num_triples, 3, -1)
+        projected = relation_matmul(rows, relation, self.relation_transform)
+        head_p, tail_p, corrupted_p = projected.unbind(dim=1)
         relation_e = self.relation_embedding(relation)
         positive = (head_p + relation_e - tail_p).pow(2).sum(dim=-1)
         negative = (head_p + relation_e - corrupted_p).pow(2).sum(dim=-1)
@@ -268,6 +280,8 @@ class KGAT(Recommender):
         r"""The BPR loss of the batch plus :math:`\lambda_\text{KG} \mathcal{L}_\text{KG}`
         (:meth:`transr_loss`) and both :math:`L_2` terms; returns ``(loss, l2)``, with
         ``l2`` the two :math:`L_2` terms (see the class docstring)."""
+        if self.training:
+            self._refresh_attention(users.numel())
         loss, l2 = super().bpr_loss(users, pos_items, neg_items, reg)
         if not self.kg_weight or self.num_triples == 0:
             return loss, l2
@@ -280,6 +294,26 @@ class KGAT(Recommender):
     @property
     def num_triples(self) -> int:
         return self.triple_head.numel()
+
+    def _refresh_attention(self, batch_size: int) -> None:
+        """Recompute :attr:`epoch_attention` at the first training batch after
+        :meth:`train` and then once every ``num_train`` training interactions (an
+        epoch's worth of batches)."""
+        if self.epoch_attention is None or self._since_refresh >= self.num_train:
+            self.epoch_attention = self.adjacency_weights()
+            self._since_refresh = 0
+        self._since_refresh += batch_size
+
+    def train(self, mode: bool = True) -> Self:
+        """Also marks the start of an epoch (:class:`~graphrec.training.Trainer` calls it
+        before each): the next training batch recomputes the attention."""
+        if mode:
+            self._drop_attention()
+        return super().train(mode)
+
+    def _drop_attention(self, *_: Any) -> None:
+        self.epoch_attention = None
+        self._since_refresh = 0
 
     def _kg_batch(self, batch_size: int) -> int:
         if self.kg_batch_size is not None:
@@ -345,6 +379,8 @@ class KGAT(Recommender):
         self.register_buffer("triple_head", head, persistent=False)
         self.register_buffer("triple_relation", triples.relation[order], persistent=False)
         self.register_buffer("triple_tail", tail, persistent=False)
+        relation_order = torch.argsort(triples.relation[order], stable=True)
+        self.register_buffer("relation_order", relation_order, persistent=False)
         # Relations between the same two nodes add up in one entry of the propagation.
         adjacency_key, adjacency_entry = torch.unique(head * num_nodes + tail, return_inverse=True)
         self.adjacency = SparsePattern(
@@ -353,6 +389,7 @@ class KGAT(Recommender):
         self.register_buffer("adjacency_entry", adjacency_entry, persistent=False)
 
     def reset_parameters(self) -> None:
+        self._drop_attention()
         # Xavier initialisation throughout, as in the authors' code.
         for embedding in (self.user_embedding, self.item_embedding, self.concept_embedding):
             if embedding.weight.numel():

@@ -114,7 +114,8 @@ def test_corrupted_tails_never_form_true_triples():
     tail = model._corrupt_tails(head, relation, None)
     true = set(_reference_triples())
     assert not any(
-        triple in true for triple in zip(head.tolist(), relation.tolist(), tail.tolist())
+        triple in true
+        for triple in zip(head.tolist(), relation.tolist(), tail.tolist(), strict=True)
     )
     assert tail.unique().numel() > 1
 
@@ -167,3 +168,33 @@ def test_hidden_dims_must_match_the_layers():
     with pytest.raises(ValueError, match="must give 2 sizes"):
         _model(hidden_dims=[4, 4, 4])
     assert _model(hidden_dims=[5, 3])().item.shape == (4, 4 + 5 + 3)
+
+
+def test_training_batches_refresh_the_attention_once_per_epoch():
+    model = _model()
+    users, items = INTERACTIONS
+    negatives = (items + 1) % 4
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.1)
+
+    def step(batch: slice) -> None:
+        loss, _ = model.bpr_loss(users[batch], items[batch], negatives[batch], reg=1e-4)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+    step(slice(0, 3))
+    first = model.epoch_attention.clone()
+    step(slice(3, 5))  # the rest of the epoch (5 interactions) keeps it
+    assert torch.equal(model.epoch_attention, first)
+    stale = model().user  # training mode: the epoch's attention
+    model.eval()
+    assert not torch.allclose(model().user, stale)  # evaluation: computed afresh
+    model.train()  # the trainer's start of an epoch
+    assert model.epoch_attention is None
+    step(slice(0, 5))
+    second = model.epoch_attention.clone()
+    assert not torch.equal(second, first)
+    step(slice(0, 5))  # an epoch's worth of interactions later, without train()
+    assert not torch.equal(model.epoch_attention, second)
+    model.load_state_dict(model.state_dict())
+    assert model.epoch_attention is None
