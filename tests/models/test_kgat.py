@@ -4,6 +4,7 @@ import torch.nn.functional as F
 
 from graphrec.data import RecData, synthetic_hetero
 from graphrec.models import KGAT
+from graphrec.training import Trainer
 
 # A hand-made graph: 3 users, 4 items, 2 concepts (entities 4 and 5).
 INTERACTIONS = torch.tensor([[0, 0, 1, 1, 2], [0, 1, 1, 2, 3]])
@@ -198,3 +199,27 @@ def test_training_batches_refresh_the_attention_once_per_epoch():
     assert not torch.equal(model.epoch_attention, second)
     model.load_state_dict(model.state_dict())
     assert model.epoch_attention is None
+
+
+def test_a_resumed_run_matches_an_uninterrupted_one(tmp_path):
+    """The epoch's attention is not in the checkpoint; recomputed at the resumed epoch's
+    first batch, it is the one the uninterrupted run uses."""
+    data = RecData.from_hetero(synthetic_hetero(num_users=40, num_items=30, seed=0), seed=0)
+    config = {"model": "kgat", "model_kwargs": {}, "data": None}
+
+    def trainer() -> Trainer:
+        torch.manual_seed(0)
+        model = KGAT.from_data(data, embedding_dim=8, num_layers=2, relation_dim=4)
+        return Trainer(model, data, batch_size=64, seed=0)
+
+    uninterrupted = trainer()
+    uninterrupted.run_epoch()
+    uninterrupted.run_epoch()
+    first = trainer()
+    first.run_epoch()
+    first.save(tmp_path / "checkpoint.pt", config)
+    resumed = trainer()
+    resumed.load(tmp_path / "checkpoint.pt", config)
+    resumed.run_epoch()
+    for key, value in uninterrupted.model.state_dict().items():
+        assert torch.equal(value, resumed.model.state_dict()[key]), key
