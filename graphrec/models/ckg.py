@@ -16,6 +16,9 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
+#: Most times a corrupted tail that forms a true triple is redrawn.
+CORRUPTION_ROUNDS = 16
+
 
 class Triples(NamedTuple):
     """Distinct ``(head, relation, tail)`` triples, sorted by head, relation, then tail.
@@ -109,6 +112,40 @@ def _distinct(
         num_nodes=num_nodes,
         num_relations=num_relations,
     )
+
+
+def corrupt_tails(
+    keys: Tensor,
+    head: Tensor,
+    relation: Tensor,
+    num_nodes: int,
+    num_relations: int,
+    generator: torch.Generator | None = None,
+) -> Tensor:
+    """A tail drawn uniformly from all nodes for each ``(head, relation)``, redrawn (up to
+    :data:`CORRUPTION_ROUNDS` times) while it forms a true triple.
+
+    Args:
+        keys (torch.Tensor): The true triples' keys, sorted (:meth:`Triples.keys`).
+        head (torch.Tensor): Heads, shape :math:`(n,)`.
+        relation (torch.Tensor): Relations, shape :math:`(n,)`.
+        num_nodes (int): Size of the node space.
+        num_relations (int): Number of relation codes.
+        generator (torch.Generator, optional): A CPU generator to draw from;
+            :obj:`None` uses torch's global one. (default: :obj:`None`)
+    """
+    device = head.device
+    tail = torch.randint(num_nodes, head.shape, generator=generator).to(device)
+    pending = torch.arange(head.numel(), device=device)
+    for _ in range(CORRUPTION_ROUNDS):
+        key = triple_keys(head[pending], relation[pending], tail[pending], num_nodes, num_relations)
+        found = torch.searchsorted(keys, key).clamp_(max=max(0, keys.numel() - 1))
+        pending = pending[keys.index_select(0, found) == key]
+        if pending.numel() == 0:
+            break
+        redrawn = torch.randint(num_nodes, (pending.numel(),), generator=generator)
+        tail = tail.index_copy(0, pending, redrawn.to(device))
+    return tail
 
 
 def relation_matmul(x: Tensor, relation: Tensor, weight: Tensor) -> Tensor:

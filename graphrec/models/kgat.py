@@ -14,11 +14,8 @@ from torch_geometric.utils import softmax
 
 from graphrec.data import RecData
 from graphrec.models.base import Embeddings, Recommender
-from graphrec.models.ckg import collaborative_triples, relation_matmul, triple_keys
+from graphrec.models.ckg import collaborative_triples, corrupt_tails, relation_matmul
 from graphrec.models.propagation import SparsePattern
-
-#: Most times a corrupted tail that forms a true triple is redrawn.
-_CORRUPTION_ROUNDS = 16
 
 
 class KGAT(Recommender):
@@ -261,7 +258,9 @@ class KGAT(Recommender):
         head = self.triple_head.index_select(0, index)
         relation = self.triple_relation.index_select(0, index)
         tail = self.triple_tail.index_select(0, index)
-        corrupted = self._corrupt_tails(head, relation, generator)
+        corrupted = corrupt_tails(
+            self.triple_key, head, relation, self.num_nodes, self.num_relations, generator
+        )
         nodes = torch.stack([head, tail, corrupted], dim=1).view(-1)
         rows = self._ego().index_select(0, nodes).view(num_triples, 3, -1)
         projected = relation_matmul(rows, relation, self.relation_transform)
@@ -319,27 +318,6 @@ class KGAT(Recommender):
         if self.kg_batch_size is not None:
             return self.kg_batch_size
         return max(1, math.ceil(self.num_triples * batch_size / max(1, self.num_train)))
-
-    def _corrupt_tails(
-        self, head: Tensor, relation: Tensor, generator: torch.Generator | None
-    ) -> Tensor:
-        """A uniformly drawn tail per triple, redrawn (up to :data:`_CORRUPTION_ROUNDS`
-        times) while it forms a true triple."""
-        device = head.device
-        tail = torch.randint(self.num_nodes, head.shape, generator=generator).to(device)
-        pending = torch.arange(head.numel(), device=device)
-        last = self.num_triples - 1
-        for _ in range(_CORRUPTION_ROUNDS):
-            key = triple_keys(
-                head[pending], relation[pending], tail[pending], self.num_nodes, self.num_relations
-            )
-            found = torch.searchsorted(self.triple_key, key).clamp_(max=last)
-            pending = pending[self.triple_key.index_select(0, found) == key]
-            if pending.numel() == 0:
-                break
-            redrawn = torch.randint(self.num_nodes, (pending.numel(),), generator=generator)
-            tail = tail.index_copy(0, pending, redrawn.to(device))
-        return tail
 
     def _ego(self) -> Tensor:
         return torch.cat(

@@ -4,6 +4,7 @@ import torch.nn.functional as F
 
 from graphrec.data import RecData, synthetic_hetero
 from graphrec.models import KGAT
+from graphrec.models.ckg import corrupt_tails
 from graphrec.training import Trainer
 
 # A hand-made graph: 3 users, 4 items, 2 concepts (entities 4 and 5).
@@ -112,7 +113,7 @@ def test_corrupted_tails_never_form_true_triples():
     torch.manual_seed(0)
     head = model.triple_head.repeat(50)
     relation = model.triple_relation.repeat(50)
-    tail = model._corrupt_tails(head, relation, None)
+    tail = corrupt_tails(model.triple_key, head, relation, model.num_nodes, model.num_relations)
     true = set(_reference_triples())
     assert not any(
         triple in true
