@@ -41,9 +41,17 @@ from typing import Any
 
 from graphrec.schema import ConceptKind, normalize_id
 
-from ._io import DelimitedFile, RowError, parse_float, parse_int, parse_timestamp, require_dir
+from ._io import (
+    DelimitedFile,
+    RowError,
+    parse_bounded_int,
+    parse_timestamp,
+    parse_value,
+    require_dir,
+)
 from ._nodes import IdCache, Seen, check_concepts, decade_name, year_from_title
 from ._user_attributes import (
+    MAX_AGE,
     ML1M_AGE_GROUPS,
     ML1M_OCCUPATIONS,
     age_group_of,
@@ -69,6 +77,9 @@ HAS_GENRE = "has_genre"
 HAS_TAG = "has_tag"
 HAS_DECADE = "has_decade"
 RATING_KIND = "rating"
+
+#: Every GroupLens MovieLens release rates from half a star to five stars.
+STAR_RANGE = (0.5, 5.0)
 
 #: Layout names accepted by ``parse_movielens(layout=...)``.
 LAYOUTS = ("latest", "100k", "1m")
@@ -264,7 +275,7 @@ def _ratings(
                     item_id,
                     RATING_KIND,
                     1.0,
-                    parse_float(fields[rating_col], "rating"),
+                    star_rating(fields[rating_col]),
                     parse_timestamp(fields[ts_col]),
                 )
             except ValueError as exc:
@@ -273,6 +284,19 @@ def _ratings(
             yield row
 
     return read
+
+
+def star_rating(text: str) -> float:
+    """A MovieLens rating: a number (:func:`graphrec.schema.check_value`) from 0.5 to 5 stars.
+
+    Raises:
+        RowError: not a number, or outside :data:`STAR_RANGE`.
+    """
+    value = parse_value(text, "rating")
+    low, high = STAR_RANGE
+    if not low <= value <= high:
+        raise RowError(f"rating {value} is outside the MovieLens range {low:g} to {high:g}")
+    return value
 
 
 def _piped_movies(
@@ -327,26 +351,35 @@ def _latest(folder: Path) -> _Plan:
     tag_cols = tuple(tags.column_indices(["movieId", "tag"])) if tags else ()
 
     def read_movies() -> Iterator[_Movie | Reject]:
-        extra: dict[str, dict[str, Any]] = {}
+        found: dict[str, tuple[int, dict[str, str]]] = {}
         if links is not None:
             for entry in _read_links(links, link_cols):
                 if isinstance(entry, Reject):
                     yield entry
                 else:
-                    extra[entry[0]] = entry[1]
-        yield from _piped_movies(movies, movie_cols, extra)  # type: ignore[arg-type]
+                    found[entry[0]] = (entry[1], entry[2])
+        extra = {item_id: properties for item_id, (_, properties) in found.items()}
+        known: set[str] = set()
+        for movie in _piped_movies(movies, movie_cols, extra):  # type: ignore[arg-type]
+            if isinstance(movie, _Movie):
+                known.add(movie.item_id)
+            yield movie
+        for item_id, (number, _) in found.items():
+            if links is not None and item_id not in known:
+                yield links.reject(number, f"unknown movie {item_id!r} (not in movies.csv)")
 
     def read_tags(items: set[str]) -> Iterator[tuple[str, str] | Reject]:
         assert tags is not None
         item_col, tag_col = tag_cols
+        item_ids = IdCache("movieId")
         for record in tags.rows():
             if isinstance(record, Reject):
                 yield record
                 continue
             number, fields = record
-            item_id = fields[item_col].strip()
             tag = fields[tag_col].strip()
             try:
+                item_id = item_ids[fields[item_col]]
                 if item_id not in items:
                     raise RowError(f"unknown item {item_id!r} (not in movies.csv)")
                 check_concepts(ConceptKind.TAG, [tag])
@@ -364,20 +397,41 @@ def _latest(folder: Path) -> _Plan:
 
 def _read_links(
     links: DelimitedFile, columns: tuple[int, ...]
-) -> Iterator[tuple[str, dict[str, str]] | Reject]:
+) -> Iterator[tuple[str, int, dict[str, str]] | Reject]:
+    """``(movie id, line, {"imdb_id": ..., "tmdb_id": ...})`` per links.csv line.
+
+    imdbId and tmdbId are numbers (kept as text: imdb ids have leading zeros)
+    or empty; a movie listed twice is rejected the second time.
+    """
     id_col, imdb_col, tmdb_col = columns
+    movie_ids = IdCache("movieId")
+    seen: set[str] = set()
     for record in links.rows():
         if isinstance(record, Reject):
             yield record
             continue
         number, fields = record
         try:
-            item_id = normalize_id(fields[id_col], field="movieId")
+            item_id = movie_ids[fields[id_col]]
+            ids = {
+                "imdb_id": _numeric_code(fields[imdb_col], "imdbId"),
+                "tmdb_id": _numeric_code(fields[tmdb_col], "tmdbId"),
+            }
+            if item_id in seen:
+                raise RowError(f"duplicate movieId {item_id!r}")
         except ValueError as exc:
             yield links.reject(number, str(exc))
             continue
-        ids = {"imdb_id": fields[imdb_col].strip(), "tmdb_id": fields[tmdb_col].strip()}
-        yield item_id, {k: v for k, v in ids.items() if v}
+        seen.add(item_id)
+        yield item_id, number, {k: v for k, v in ids.items() if v}
+
+
+def _numeric_code(text: str, what: str) -> str:
+    """An external id made of ASCII digits (``"0114709"``), or ``""`` when empty."""
+    code = text.strip()
+    if code and not (code.isascii() and code.isdigit()):
+        raise RowError(f"{what} is not a number: {code!r}")
+    return code
 
 
 def _optional(path: Path, **kwargs: Any) -> DelimitedFile | None:
@@ -431,7 +485,7 @@ def _ml100k(folder: Path) -> _Plan:
             number, (raw_id, age, gender, occupation, zip_code) = record
             try:
                 user_id = _new_id(raw_id, seen, "user id")
-                age_years = parse_int(age, "age")
+                age_years = parse_bounded_int(age, "age", 0, MAX_AGE)
                 check_concepts(ConceptKind.GENDER, [gender_name(gender)] if gender.strip() else [])
                 check_concepts(ConceptKind.OCCUPATION, [occupation] if occupation.strip() else [])
             except ValueError as exc:
