@@ -45,9 +45,17 @@ from typing import Any
 
 from graphrec.schema import DEFAULT_INTERACTION_KIND, ConceptKind, normalize_id
 
-from ._io import DelimitedFile, RowError, parse_float, parse_timestamp, require_dir
+from ._io import (
+    DelimitedFile,
+    RowError,
+    parse_bounded_int,
+    parse_float,
+    parse_timestamp,
+    parse_value,
+    require_dir,
+)
 from ._nodes import IdCache, Seen, check_concepts, decade_name, property_name, snake
-from ._user_attributes import age_group_of, gender_name, user_attribute_rows
+from ._user_attributes import MAX_AGE, age_group_of, gender_name, user_attribute_rows
 from .errors import LoaderError
 from .rows import (
     LINKED_ENTITY,
@@ -223,10 +231,8 @@ def _kg_rows(file: DelimitedFile, cols: tuple[_Field, ...], seen: Seen) -> Itera
             yield record
             continue
         number, fields = record
-        relation = fields[relation_col].strip()
         try:
-            if not relation:
-                raise RowError("relation is empty")
+            relation = normalize_id(fields[relation_col], field="relation", url_path=False)
             check_concepts(ConceptKind.ENTITY, [fields[head_col], fields[tail_col]])
             head, head_row = seen.concept(ConceptKind.ENTITY, fields[head_col])
             tail, tail_row = seen.concept(ConceptKind.ENTITY, fields[tail_col])
@@ -284,7 +290,7 @@ def _inter_rows(
             item_id, item_row = _item_ref(fields[item_col], seen, catalog)
             rating = None
             if rating_col is not None and fields[rating_col].strip():
-                rating = parse_float(fields[rating_col], "rating")
+                rating = parse_value(fields[rating_col], "rating")
             ts = None
             if time_col is not None and fields[time_col].strip():
                 ts = parse_timestamp(fields[time_col])
@@ -311,6 +317,35 @@ def _property(field: _Field, text: str) -> Any:
     if field.type == "token_seq":
         return text.split()
     return text
+
+
+def _year(text: str) -> int | str | None:
+    """A year field: an integer year (0 to 9999) when it is all digits, else the text.
+
+    Raises:
+        RowError: digits outside 0 to 9999.
+    """
+    text = text.strip()
+    if not text:
+        return None
+    if text.isascii() and text.isdigit():
+        return parse_bounded_int(text, "year", 0, 9999)
+    return text
+
+
+def _age(text: str) -> int | None:
+    """A raw age in years, or ``None`` when the field holds a group name such as ``"25-34"``.
+
+    Raises:
+        RowError: a number outside 0 to :data:`MAX_AGE`.
+    """
+    try:
+        years = float(text)
+    except ValueError:
+        return None
+    if not 0 <= years <= MAX_AGE:  # also refuses NaN
+        raise RowError(f"age out of range: {text!r} (0 to {MAX_AGE})")
+    return int(years)
 
 
 class _ItemReader:
@@ -374,9 +409,9 @@ class _ItemReader:
             if value is not None:
                 properties[property_name(field.name)] = value
         if self.year_col is not None:
-            year = fields[self.year_col].strip()
-            if year:
-                properties["year"] = int(year) if year.isdigit() else year
+            year = _year(fields[self.year_col])
+            if year is not None:
+                properties["year"] = year
         return properties
 
     def _edges(self, item_id: str, fields: list[str], seen: Seen) -> list[Row]:
@@ -387,8 +422,8 @@ class _ItemReader:
             text = fields[index].strip()
             values = text.split() if is_seq else [text]
             pending.extend((kind, relation, v) for v in values if v)
-        if self.year_col is not None and fields[self.year_col].strip().isdigit():
-            year = int(fields[self.year_col])
+        year = _year(fields[self.year_col]) if self.year_col is not None else None
+        if isinstance(year, int):
             pending.append((ConceptKind.DECADE, "has_decade", decade_name(year)))
         pending = list(dict.fromkeys(pending))  # "Action Action" is one edge
         for kind, _, name in pending:
@@ -437,16 +472,13 @@ class _UserReader:
                 check_concepts(ConceptKind.GENDER, [gender_name(attrs.get("gender") or "-")])
                 check_concepts(ConceptKind.OCCUPATION, [attrs.get("occupation") or "-"])
                 check_concepts(ConceptKind.AGE_GROUP, [attrs.get("age") or "-"])
+                age: str | None = attrs.get("age") or None
+                if age is not None and (years := _age(age)) is not None:
+                    properties["age"] = years
+                    age = age_group_of(years)
             except ValueError as exc:
                 yield self.file.reject(number, str(exc))
                 continue
-            age = attrs.get("age") or None
-            if age is not None:
-                try:
-                    properties["age"] = int(float(age))
-                    age = age_group_of(properties["age"])
-                except (ValueError, OverflowError):
-                    pass  # already a group name such as "25-34"
             gender = attrs.get("gender")
             row = seen.user(user_id, properties)
             if row:

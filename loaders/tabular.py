@@ -27,6 +27,7 @@ Rows come out catalog, users, then log.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,7 +35,16 @@ from typing import Any
 
 from graphrec.schema import normalize_id
 
-from ._io import DelimitedFile, RowError, parse_float, parse_timestamp, read_lines
+from ._io import (
+    INT64_MAX,
+    INT64_MIN,
+    DelimitedFile,
+    RowError,
+    parse_timestamp,
+    parse_value,
+    property_value,
+    read_lines,
+)
 from ._nodes import IdCache, Seen, check_concepts, path_names, property_name, snake
 from .errors import LoaderError
 from .mapping import ConceptSpec, FileSpec, LogSpec, Mapping, TableSpec, read_mapping
@@ -216,7 +226,7 @@ def _table_rows(table: _Table, spec: TableSpec, seen: Seen, *, is_item: bool) ->
             continue
         number, values = record
         try:
-            node_id = normalize_id(_scalar(values[spec.id], spec.id), field=what)
+            node_id = _id(values[spec.id], spec.id, what)
             if node_id in ids:
                 raise RowError(f"duplicate {what} {node_id!r}")
             properties = {
@@ -277,8 +287,8 @@ def _log_rows(log: _Table, spec: LogSpec, seen: Seen, catalog: str) -> Iterator[
             continue
         number, values = record
         try:
-            user_id = user_ids[_scalar(values[spec.user], spec.user)]
-            item_id = item_ids[_scalar(values[spec.item], spec.item)]
+            user_id = user_ids[_id_text(values[spec.user], spec.user, "user id")]
+            item_id = item_ids[_id_text(values[spec.item], spec.item, "item id")]
             if item_id not in items:
                 raise RowError(f"unknown item {item_id!r} (not in {catalog})")
             row = InteractionRow(
@@ -298,6 +308,18 @@ def _log_rows(log: _Table, spec: LogSpec, seen: Seen, catalog: str) -> Iterator[
         yield row
 
 
+def _id(value: Any, column: str, what: str) -> str:
+    """A user or item id cell under :func:`graphrec.schema.normalize_id`."""
+    return normalize_id(_id_text(value, column, what), field=what)
+
+
+def _id_text(value: Any, column: str, what: str) -> str:
+    """The raw text of an id cell, for an :class:`IdCache`; JSON booleans are refused."""
+    if isinstance(value, bool):
+        raise RowError(f"{what} is not an id: {value!r} ({column})")
+    return _scalar(value, column)
+
+
 def _scalar(value: Any, column: str) -> str:
     if value is None:
         return ""
@@ -312,11 +334,12 @@ def _kind(value: Any, spec: LogSpec) -> str:
 
 
 def _number(value: Any, what: str, default: float | None) -> float | None:
+    """A weight or rating cell, checked by :func:`graphrec.schema.check_value`."""
     if value is None:
         return default
-    if isinstance(value, bool):
+    if isinstance(value, (bool, dict, list)):
         raise RowError(f"{what} is not a number: {value!r}")
-    return parse_float(value if isinstance(value, str) else str(value), what)
+    return parse_value(value if isinstance(value, str) else str(value), what)
 
 
 def _time(value: Any) -> int | None:
@@ -333,16 +356,22 @@ def _homogeneous(values: list[Any], column: str) -> list[Any]:
 
 
 def _property(value: Any, column: str) -> Any:
-    """A property value: JSON scalars and lists as they are, CSV text auto-typed."""
+    """A property value: JSON scalars and lists as they are, CSV text auto-typed.
+
+    A JSON number the graph cannot store (NaN, infinity, an integer beyond 64
+    bits) rejects the line; CSV text that would be such a number stays text.
+    """
     if isinstance(value, dict):
         raise RowError(f"{column} must not be an object")
     if isinstance(value, list):
-        return _homogeneous(value, column)
+        return property_value(_homogeneous(value, column), column)
     if not isinstance(value, str):
-        return value
+        return property_value(value, column)
     text = value.strip()
     if _INTEGER.fullmatch(text):
-        return int(text)
+        number = int(text)
+        return number if INT64_MIN <= number <= INT64_MAX else text
     if _DECIMAL.fullmatch(text):
-        return float(text)
+        decimal = float(text)
+        return decimal if math.isfinite(decimal) else text
     return text  # including "01234": a code, not a number
