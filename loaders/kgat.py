@@ -50,7 +50,7 @@ from pathlib import Path
 
 from graphrec.schema import DEFAULT_INTERACTION_KIND, ConceptKind
 
-from ._io import DelimitedFile, parse_int, require_dir, require_file
+from ._io import DelimitedFile, RowError, parse_int, require_dir, require_file
 from ._nodes import Seen, check_concepts
 from .rows import (
     LINKED_ENTITY,
@@ -240,6 +240,8 @@ def _read_names(folder: Path, names: _Names) -> Iterator[Reject]:
             number, fields = record
             try:
                 remap = parse_int(fields[1], "remap_id")
+                if remap < 0:
+                    raise RowError(f"remap_id {remap} is negative")
                 if filename != "relation_list.txt":
                     check_concepts(ConceptKind.ENTITY, fields[2:] + fields[:1])
             except ValueError as exc:

@@ -434,7 +434,10 @@ class _Quiet(SimpleHTTPRequestHandler):
 
 
 MEMBER = st.one_of(
-    st.sampled_from(["ml/ratings.csv", "../evil", "/abs", "a/../../b", "C:/x", "a\\..\\b", "ml/", "ml/movies.csv"]),
+    st.sampled_from([
+        "ml/ratings.csv", "../evil", "/abs", "a/../../b", "C:/x", "a\\..\\b", "ml/",
+        "ml/movies.csv", "ml", "ml/x/y", "ml/x",
+    ]),
     TEXT.filter(bool),
 )  # fmt: skip
 
