@@ -7,7 +7,6 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from graphrec.recommend import Source
 from graphrec.schema import (
     DEFAULT_INTERACTION_KIND,
     MAX_ID_LENGTH,
@@ -16,6 +15,7 @@ from graphrec.schema import (
     concept_id,
     normalize_id,
 )
+from graphrec.serving import Source
 
 #: Most interactions in one POST /interactions body.
 MAX_INTERACTIONS_PER_REQUEST = 10_000

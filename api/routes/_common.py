@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import HTTPException, Query, status
 
-from graphrec.recommend import MAX_K, Ranking
 from graphrec.schema import InvalidIdError, normalize_id
+from graphrec.serving import MAX_K, Ranking
 
 from ..schemas import ErrorOut, ModelRef, ScoredItemOut
 

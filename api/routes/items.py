@@ -7,9 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, status
 
-from graphrec.recommend import Ranking, ScoredItem, Source, similar_items
 from graphrec.schema import MAX_ID_LENGTH
-from graphrec.serving import vector_index_name
+from graphrec.serving import Ranking, ScoredItem, Source, similar_items, vector_index_name
 
 from ..deps import IndexDep, ReadAccess, StateDep, WriteAccess
 from ..schemas import ColdStartOut, ItemCreate, ItemCreated, ModelRef, SimilarItemsOut

@@ -8,14 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from graphrec.explain import Explanation, PathSearch, explain
-from graphrec.recommend import (
+from graphrec.schema import MAX_ID_LENGTH
+from graphrec.serving import (
     Source,
     UnknownUserError,
     recommend,
     user_vector,
     vector_lookup,
 )
-from graphrec.schema import MAX_ID_LENGTH
 
 from ..deps import IndexDep, ReadAccess, StateDep
 from ..schemas import ExplanationOut, ExplanationPathOut, ModelRef, RecommendationsOut

@@ -60,8 +60,8 @@ def evaluate_command(
     the mean popularity of recommended items, and recall on head vs long-tail items.
     """
     from graphrec.data import DataError, RecData
-    from graphrec.evaluate import compare
-    from graphrec.train import load_model
+    from graphrec.evaluation import compare
+    from graphrec.training import load_model
 
     settings = load_settings()
     runs_root = settings.data_dir / "runs"

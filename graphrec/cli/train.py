@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import functools
 import inspect
 import json
-from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -174,8 +172,8 @@ def train_command(
     from graphrec.graph.connect import connect
     from graphrec.kge import KGEError, concept_init
     from graphrec.models.registry import UnknownModelError, model_name, resolve_model
-    from graphrec.pipeline import train_from_graph
-    from graphrec.train import TrainingDivergedError
+    from graphrec.training import TrainingDivergedError
+    from graphrec.training.pipeline import train_from_graph
 
     try:
         model_class = resolve_model(model)
@@ -192,7 +190,7 @@ def train_command(
     model_kwargs: dict[str, Any] = model_kwargs_for(model_class, dim=dim, layers=layers)
     try:
         # Every check that needs no data runs before the export.
-        fit = choose_fit(
+        strategy = choose_strategy(
             name,
             mini_batch=mini_batch,
             fan_out=fan_out,
@@ -223,7 +221,8 @@ def train_command(
                 exported=exported,
                 split={"split": split.value, "test_ratio": test_ratio, "seed": seed},
                 write_back=write_back,
-                fit=fit,
+                strategy=strategy,
+                memory_cap_gb=memory_cap,
                 model_kwargs=model_kwargs,
                 epochs=epochs,
                 batch_size=batch_size,
@@ -253,7 +252,7 @@ def train_command(
         metrics_out.write_text(json.dumps(run.result.metrics, indent=2) + "\n")
 
 
-def choose_fit(
+def choose_strategy(
     model: str,
     *,
     mini_batch: bool,
@@ -263,17 +262,17 @@ def choose_fit(
     distributed: int | None,
     device: str,
     batch_size: int,
-) -> Callable[..., Any]:
-    """The training function for these options, with their arguments bound.
+) -> Any:
+    """The training strategy for these options.
 
     Checks what can be checked without data (fan-outs against layers, the
     number of processes against CPUs or GPUs, unsupported combinations) and
     raises :class:`ValueError` with the option's name. The memory cap needs the
-    graph's size and is checked by the returned function before training.
+    graph's size and is checked by :func:`graphrec.training.train` before training.
     """
-    from graphrec import distributed as dist
-    from graphrec import minibatch
-    from graphrec.train import train
+    from graphrec.training import Distributed, FullBatch, MiniBatch
+    from graphrec.training import distributed as dist
+    from graphrec.training.minibatch import MINIBATCH_MODELS
 
     if fan_out is not None and not mini_batch:
         raise ValueError("--fan-out only applies to --mini-batch training")
@@ -283,38 +282,22 @@ def choose_fit(
                 "--mini-batch and --distributed cannot be combined yet: distributed training "
                 "is full-batch (every process propagates over the whole graph)"
             )
-        if model not in minibatch.MINIBATCH_MODELS:
-            raise ValueError(
-                f"--mini-batch supports {', '.join(minibatch.MINIBATCH_MODELS)}, not {model!r}"
-            )
-        fan_outs = fan_outs_for(fan_out, layers)
-        return functools.partial(
-            minibatch.train_minibatch, fan_outs=fan_outs, memory_cap_gb=memory_cap
-        )
+        if model not in MINIBATCH_MODELS:
+            raise ValueError(f"--mini-batch supports {', '.join(MINIBATCH_MODELS)}, not {model!r}")
+        return MiniBatch(fan_outs=fan_outs_for(fan_out, layers))
+    if memory_cap is not None and model not in MINIBATCH_MODELS:
+        raise ValueError(f"--memory-cap can estimate {', '.join(MINIBATCH_MODELS)}, not {model!r}")
     if dist.launched_by_torchrun():
-        return functools.partial(dist.run_from_env, world_size=distributed)
+        return Distributed(world_size=distributed, launch="env")
     if distributed is not None:
         dist.check_processes(distributed, device=device, batch_size=batch_size)
-        fit = functools.partial(dist.train_distributed, world_size=distributed)
-    else:
-        fit = train
-    if memory_cap is None:
-        return fit
-    if model not in minibatch.MINIBATCH_MODELS:
-        raise ValueError(
-            f"--memory-cap can estimate {', '.join(minibatch.MINIBATCH_MODELS)}, not {model!r}"
-        )
-
-    def capped(*, data: Any, model_kwargs: Any = None, **kwargs: Any) -> Any:
-        minibatch.check_memory(data, memory_cap, model=kwargs["model"], model_kwargs=model_kwargs)
-        return fit(data=data, model_kwargs=model_kwargs, **kwargs)
-
-    return capped
+        return Distributed(world_size=distributed, launch="spawn")
+    return FullBatch()
 
 
 def fan_outs_for(fan_out: str | None, layers: int) -> list[int]:
     """``--fan-out`` checked against ``--layers``; 10 per layer when it is not given."""
-    from graphrec.minibatch import check_fan_outs
+    from graphrec.training.minibatch import check_fan_outs
 
     return check_fan_outs(fan_out or ",".join(["10"] * layers), layers)
 
@@ -335,7 +318,7 @@ def check_memory_before_export(
     check would refuse too, and spares the export.
     """
     from graphrec.export import graph_size
-    from graphrec.minibatch import check_memory
+    from graphrec.training.memory import check_memory
 
     check_memory(
         graph_size(graph),

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from graphrec.graph.client import GraphClient
-from graphrec.recommend import fold_in
+from graphrec.serving import fold_in
 
 
 @pytest.fixture
