@@ -82,7 +82,8 @@ def parse_csv(path: Path, *, mapping: Path | None = None) -> Iterator[Row]:
     """Parse a catalog and log described by a mapping; files default to CSV.
 
     Args:
-        path: The folder holding ``mapping.toml``, or the mapping file itself.
+        path: The data folder (holding ``mapping.toml`` unless ``mapping`` is
+            given), or the mapping file itself; see :func:`parse_tabular`.
         mapping: The mapping file (default: ``<path>/mapping.toml``).
 
     Raises:
