@@ -89,8 +89,14 @@ class EntityKG:
     entity_affinity: float = 0.5
     collaboration: float = 0.3
 
-    def check(self) -> None:
-        """Raise :class:`LoaderError` for an option out of range."""
+    def check(self, *, users: int, communities: int) -> None:
+        """Raise :class:`LoaderError` for an option out of range.
+
+        Besides each option's own range, the sizes they imply are bounded:
+        labels and producers (``communities`` times the per-community count)
+        at 1,000,000, preferred artists (``users * artists_per_user``) at
+        100,000,000.
+        """
         for name in (
             "items_per_artist",
             "labels_per_community",
@@ -120,6 +126,15 @@ class EntityKG:
                     f"synthetic: entity_kg.{name} must be a number within [0, {high:g}], "
                     f"got {value!r}"
                 )
+        for name in ("labels_per_community", "producers_per_community"):
+            if communities * getattr(self, name) > 10**6:
+                raise LoaderError(
+                    f"synthetic: communities * entity_kg.{name} must be at most 1000000"
+                )
+        if users * self.artists_per_user > 10**8:
+            raise LoaderError(
+                "synthetic: users * entity_kg.artists_per_user must be at most 100000000"
+            )
 
 
 @dataclass(frozen=True)
@@ -136,6 +151,7 @@ class EntityArrays:
         producer_country: Country of each producer, shape ``(producers,)``.
         collaborations: ``(a, b)`` artist pairs with ``a < b``, shape ``(m, 2)``.
         user_artists: Preferred artists of each user, shape ``(users, artists_per_user)``.
+        countries: Number of countries.
     """
 
     item_artist: np.ndarray
@@ -147,6 +163,7 @@ class EntityArrays:
     producer_country: np.ndarray
     collaborations: np.ndarray
     user_artists: np.ndarray
+    countries: int
 
     @property
     def artists(self) -> int:
@@ -227,6 +244,7 @@ def draw_entities(
         producer_country=producer_country,
         collaborations=collaborations,
         user_artists=user_artists,
+        countries=options.countries,
     )
 
 
@@ -284,9 +302,7 @@ def _preferred_artists(
     return np.where(own, inside, anywhere)
 
 
-def entity_rows(
-    seen: Seen, entities: EntityArrays, countries: int
-) -> tuple[dict[str, list[str]], list[Row]]:
+def entity_rows(seen: Seen, entities: EntityArrays) -> tuple[dict[str, list[str]], list[Row]]:
     """Concept rows for every entity and the entity-entity edges.
 
     Returns the concept ids per type (``"artist"``, ``"label"``, ``"producer"``,
@@ -294,7 +310,7 @@ def entity_rows(
     :class:`ConceptRelationRow`.
     """
     sizes = {
-        "country": countries,
+        "country": entities.countries,
         "label": len(entities.label_country),
         "producer": len(entities.producer_country),
         "artist": entities.artists,

@@ -177,6 +177,9 @@ def _log_rows(
         except ValueError:
             yield log.reject(number, "expected space-separated integers")
             continue
+        if not ids:  # only Unicode whitespace, which bytes.isspace() does not skip
+            yield log.reject(number, "expected a user id and item ids")
+            continue
         bad = [i for i in ids[1:] if not 0 <= i < n_items]
         if ids[0] < 0 or bad:
             if bad:

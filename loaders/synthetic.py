@@ -148,8 +148,7 @@ def generate_synthetic(
         seed=seed,
         entity_kg=entity_kg,
     )
-    countries = _entity_options(entity_kg).countries if arrays.entities is not None else 0
-    return _emit(communities, subcategories, tags_per_community, arrays, countries)
+    return _emit(communities, subcategories, tags_per_community, arrays)
 
 
 @dataclass(frozen=True)
@@ -217,7 +216,7 @@ def synthetic_arrays(
         days=days,
         seed=seed,
     )
-    options = _entity_options(entity_kg)
+    options = _entity_options(entity_kg, users=users, communities=communities)
     rng = np.random.default_rng(seed)
     item_cluster = rng.integers(0, communities, items)
     item_leaf = rng.integers(0, subcategories, items)
@@ -259,15 +258,15 @@ def synthetic_arrays(
     )
 
 
-def _entity_options(entity_kg: bool | EntityKG) -> EntityKG | None:
-    if isinstance(entity_kg, EntityKG):
-        entity_kg.check()
-        return entity_kg
-    if not isinstance(entity_kg, bool):
+def _entity_options(entity_kg: bool | EntityKG, *, users: int, communities: int) -> EntityKG | None:
+    if not isinstance(entity_kg, (bool, EntityKG)):
         raise LoaderError(
             f"synthetic: entity_kg must be true, false or an EntityKG, got {entity_kg!r}"
         )
-    return EntityKG() if entity_kg else None
+    options = EntityKG() if entity_kg is True else entity_kg or None
+    if options is not None:
+        options.check(users=users, communities=communities)
+    return options
 
 
 def parse_synthetic(path: Path | None = None, **options: Any) -> Iterator[Row]:
@@ -283,7 +282,6 @@ def _emit(
     subcategories: int,
     tags_per_community: int,
     arrays: SyntheticArrays,
-    countries: int,
 ) -> Iterator[Row]:
     seen = Seen()
     leaf_ids: list[list[str]] = []
@@ -304,7 +302,7 @@ def _emit(
     entities = arrays.entities
     entity_ids: dict[str, list[str]] = {}
     if entities is not None:
-        entity_ids, rows = entity_rows(seen, entities, countries)
+        entity_ids, rows = entity_rows(seen, entities)
         yield from rows
 
     item_ids = [f"i{i}" for i in range(len(arrays.item_cluster))]

@@ -45,6 +45,7 @@ from graphrec.loaders.rows import (
     UserConceptRow,
     UserRow,
 )
+from graphrec.loaders.synthetic import EntityKG
 from graphrec.schema import check_timestamp, check_value, normalize_id
 
 FUZZ = settings(
@@ -413,7 +414,25 @@ OPTION = st.one_of(
             )
         },
     ),
-    st.booleans(),
+    st.one_of(
+        st.booleans(),
+        st.builds(
+            EntityKG,
+            **{
+                name: OPTION
+                for name in (
+                    "items_per_artist",
+                    "labels_per_community",
+                    "producers_per_community",
+                    "countries",
+                    "country_exponent",
+                    "artists_per_user",
+                    "entity_affinity",
+                    "collaboration",
+                )
+            },
+        ),
+    ),
 )
 def test_synthetic_options(contract, options, entity_kg):
     options = {"users": 8, "items": 9, "interactions": 20, **options, "entity_kg": entity_kg}

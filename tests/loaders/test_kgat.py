@@ -91,7 +91,7 @@ def test_kgat_options_skip_test_and_kg(tmp_path):
 
 def test_kgat_bad_lines_become_rejects(tmp_path, contract):
     files = dict(NAMED)
-    files["train.txt"] = "0 0 1\n0 x 1\n1 7\n-1 0\n1 1\n"
+    files["train.txt"] = "0 0 1\n0 x 1\n1 7\n-1 0\n1 1\n\u3000\n"
     files["kg_final.txt"] = "0 0 2\n1 2\na b c\n0 0 -3\n"
     files["entity_list.txt"] = NAMED["entity_list.txt"] + "m.zz notanint\n"
     rows = contract(parse_kgat(make(tmp_path / "book", files)))
@@ -103,6 +103,7 @@ def test_kgat_bad_lines_become_rejects(tmp_path, contract):
         ("train.txt", 2, "expected space-separated integers"),
         ("train.txt", 3, "unknown item 7 (items are 0..1)"),
         ("train.txt", 4, "user id -1 is negative"),
+        ("train.txt", 6, "expected a user id and item ids"),
     ]
     train = [(r.user_id, r.item_id) for r in rows if isinstance(r, InteractionRow)]
     assert train == [("0", "0"), ("0", "1"), ("1", "1"), ("0", "1")]
