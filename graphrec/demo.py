@@ -164,6 +164,7 @@ def serve_api(settings: Settings, *, port: int | None, example_user: str) -> Non
     url = f"http://{host}:{port}"
     typer.echo(f"API:           {url}")
     typer.echo(f"OpenAPI docs:  {url}/docs")
+    typer.echo(f"Explorer page: {url}/ui/")
     if settings.api_key is None:
         typer.echo(
             f"API key:       {key.get_secret_value()}   "

@@ -34,24 +34,39 @@ def train_command(
         ),
     ] = "lightgcn",
     epochs: Annotated[
-        int,
+        int | None,
         typer.Option(
             min=1,
             help="Most passes over the training interactions; early stopping "
-            "may end the run sooner.",
+            "may end the run sooner. Default: the model's (`graphrec models` lists them).",
+            show_default=False,
         ),
-    ] = 100,
+    ] = None,
     dim: Annotated[int, typer.Option(min=1, help="Embedding size.")] = 64,
     layers: Annotated[
         int, typer.Option(min=1, help="Propagation layers (graph models; ignored by mf).")
     ] = 3,
-    lr: Annotated[float, typer.Option(min=0.0, help="Adam learning rate.")] = 1e-3,
+    lr: Annotated[
+        float | None,
+        typer.Option(min=0.0, help="Adam learning rate. Default: the model's.", show_default=False),
+    ] = None,
     batch_size: Annotated[
-        int, typer.Option("--batch-size", min=1, help="Training interactions per step.")
-    ] = 2048,
+        int | None,
+        typer.Option(
+            "--batch-size",
+            min=1,
+            help="Training interactions per step. Default: the model's.",
+            show_default=False,
+        ),
+    ] = None,
     reg: Annotated[
-        float, typer.Option(min=0.0, help="L2 weight on the batch's input embeddings.")
-    ] = 1e-4,
+        float | None,
+        typer.Option(
+            min=0.0,
+            help="L2 weight on the batch's input embeddings. Default: the model's.",
+            show_default=False,
+        ),
+    ] = None,
     seed: Annotated[
         int, typer.Option(help="Seeds the split, initialisation and negative sampling.")
     ] = 0,
@@ -71,14 +86,35 @@ def train_command(
             help="Random split: share of each user's interactions held out for test.",
         ),
     ] = 0.2,
+    val_ratio: Annotated[
+        float,
+        typer.Option(
+            "--val-ratio",
+            min=0.0,
+            max=0.9,
+            help="Share of each user's training interactions held out for validation (early "
+            "stopping, best epoch). 0: no validation, no early stopping, the last epoch is "
+            "kept (a paper protocol: --val-ratio 0 --test-ratio 0.2 --epochs N).",
+        ),
+    ] = 0.1,
     patience: Annotated[
-        int,
+        int | None,
         typer.Option(
             min=0,
-            help="Stop after this many epochs without a better validation "
-            "Recall@20; 0 never stops early.",
+            help="Stop after this many validations in a row without a better validation "
+            "Recall@20; 0 never stops early. Default: the model's.",
+            show_default=False,
         ),
-    ] = 10,
+    ] = None,
+    eval_every: Annotated[
+        int | None,
+        typer.Option(
+            "--eval-every",
+            min=1,
+            help="Epochs between validations (patience counts validations). Default: the model's.",
+            show_default=False,
+        ),
+    ] = None,
     device: Annotated[
         str, typer.Option(help="auto (CUDA when available, else CPU), cpu, cuda or cuda:N.")
     ] = "auto",
@@ -92,14 +128,20 @@ def train_command(
         Path | None,
         typer.Option(
             "--run-dir",
-            help="Where checkpoints, the model, history.json, "
-            "metrics.json and training.png go. An interrupted run in the same directory resumes. "
-            "Default: <data dir>/runs/<model>.",
+            help="A new or empty directory for this run's checkpoint, model, split, "
+            "history.json, metrics.json and training.png. Default: a new run directory "
+            "<data dir>/runs/<model>-<time>-<id> (list them with `graphrec runs`).",
         ),
     ] = None,
     resume: Annotated[
-        bool, typer.Option(help="Resume from a checkpoint in --run-dir when there is one.")
-    ] = True,
+        str | None,
+        typer.Option(
+            "--resume",
+            metavar="RUN",
+            help="Continue the interrupted run RUN (a run id from `graphrec runs`, or its "
+            "directory) from its checkpoint; refused when the data or settings differ.",
+        ),
+    ] = None,
     init_from_kge: Annotated[
         str | None,
         typer.Option(
@@ -114,6 +156,14 @@ def train_command(
         typer.Option(
             help="Write the embeddings into the graph as a new, active model version "
             "(emb_<model>_v<n> properties and a (:Model) node)."
+        ),
+    ] = True,
+    refit: Annotated[
+        bool,
+        typer.Option(
+            help="Before writing back, train again on all interactions for the number of "
+            "epochs validation chose, and write back that model (the reported metrics stay "
+            "the split-trained model's; the Model node records both).",
         ),
     ] = True,
     mini_batch: Annotated[
@@ -186,7 +236,7 @@ def train_command(
             param_hint="--init-from-kge",
         )
     settings = load_settings()
-    run_dir = run_dir or settings.data_dir / "runs" / name
+    run_dir = choose_run_dir(settings.data_dir, name, run_dir=run_dir, resume=resume)
     model_kwargs: dict[str, Any] = model_kwargs_for(model_class, dim=dim, layers=layers)
     try:
         # Every check that needs no data runs before the export.
@@ -219,8 +269,14 @@ def train_command(
                 graph,
                 model=name,
                 exported=exported,
-                split={"split": split.value, "test_ratio": test_ratio, "seed": seed},
+                split={
+                    "split": split.value,
+                    "test_ratio": test_ratio,
+                    "val_ratio": val_ratio,
+                    "seed": seed,
+                },
                 write_back=write_back,
+                refit=refit,
                 strategy=strategy,
                 memory_cap_gb=memory_cap,
                 model_kwargs=model_kwargs,
@@ -231,8 +287,9 @@ def train_command(
                 seed=seed,
                 device=device,
                 patience=patience,
+                eval_every=eval_every,
                 run_dir=run_dir,
-                resume=resume,
+                resume=resume is not None,
             )
     except (DataError, TrainingDivergedError, KGEError, ValueError) as exc:
         typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
@@ -243,8 +300,15 @@ def train_command(
     typer.echo(json.dumps(run.result.metrics, indent=2))
     typer.echo(f"run saved in {run_dir}", err=True)
     if run.record is not None:
+        how = (
+            f"refit on all {run.served.config['data']['num_train']:,} interactions for "
+            f"{run.served.config['epochs']} epochs"
+            if run.served is not run.result
+            else "trained on the training split"
+        )
         typer.echo(
-            f"embeddings written back to the graph as {run.record.property} ({run.record.id}, active)",
+            f"embeddings written back to the graph as {run.record.property} "
+            f"({run.record.id}, active; {how})",
             err=True,
         )
     if metrics_out is not None:
@@ -295,6 +359,33 @@ def choose_strategy(
     return FullBatch()
 
 
+def choose_run_dir(data_dir: Path, model: str, *, run_dir: Path | None, resume: str | None) -> Path:
+    """The run's directory: ``--resume RUN``'s, a given new or empty ``--run-dir``, or a
+    new one under ``<data dir>/runs``. A directory that holds a run is refused unless
+    resumed, so two runs never share one."""
+    from graphrec.training.rundirs import new_run_dir, resolve_run, runs_root
+
+    root = runs_root(data_dir)
+    if resume is not None:
+        if run_dir is not None:
+            raise typer.BadParameter(
+                "give --resume RUN or --run-dir, not both", param_hint="--resume"
+            )
+        try:
+            return resolve_run(root, resume)
+        except FileNotFoundError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--resume") from None
+    if run_dir is None:
+        return new_run_dir(root, model)
+    if run_dir.exists() and (not run_dir.is_dir() or any(run_dir.iterdir())):
+        raise typer.BadParameter(
+            f"{run_dir} is not empty (it holds another run?); choose a new directory, or "
+            f"continue that run with --resume {run_dir}",
+            param_hint="--run-dir",
+        )
+    return run_dir
+
+
 def fan_outs_for(fan_out: str | None, layers: int) -> list[int]:
     """``--fan-out`` checked against ``--layers``; 10 per layer when it is not given."""
     from graphrec.training.minibatch import check_fan_outs
@@ -328,18 +419,6 @@ def check_memory_before_export(
         fan_outs=fan_outs,
         batch_size=batch_size,
     )
-
-
-def load_hetero(settings: Any) -> Any:
-    """The training subgraph from the configured graph, as ``HeteroData``.
-
-    Imported here, not at module level: the export talks to the database and
-    is only needed when a command actually runs.
-    """
-    from graphrec.export import load_training_data
-
-    hetero, _id_map = load_training_data(settings)
-    return hetero
 
 
 def model_kwargs_for(model_class: type, *, dim: int, layers: int) -> dict[str, int]:

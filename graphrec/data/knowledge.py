@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -49,8 +50,11 @@ class KnowledgeGraph:
         return self.edge_type.numel()
 
     @classmethod
-    def from_hetero(cls, data: HeteroData) -> KnowledgeGraph | None:
-        """Collect ``has_concept``, ``related``, ``subconcept_of`` and ``co_engaged`` edges.
+    def from_hetero(
+        cls, data: HeteroData, *, skip: Sequence[tuple[str, str, str]] = ()
+    ) -> KnowledgeGraph | None:
+        """Collect ``has_concept``, ``related``, ``subconcept_of`` and ``co_engaged`` edges
+        (except the edge types in ``skip``).
 
         Relation names come from ``data.relation_names`` where an edge type has a
         ``relation`` attribute, else from the edge type. Only relations that occur
@@ -62,6 +66,8 @@ class KnowledgeGraph:
         vocabulary = list(known)  # plus edge-type names for edges without a relation
         heads, tails, types = [], [], []
         for edge_type in (HAS_CONCEPT, RELATED, SUBCONCEPT_OF, CO_ENGAGED):
+            if edge_type in skip:
+                continue
             if edge_type not in data.edge_types or data[edge_type].num_edges == 0:
                 continue
             store = data[edge_type]
@@ -92,3 +98,49 @@ class KnowledgeGraph:
             edge_type=edge_type_index,
             relation_names=[vocabulary[index] for index in used.tolist()],
         )
+
+
+def add_item_links(
+    kg: KnowledgeGraph | None,
+    edge_index: Tensor,
+    relation: str,
+    *,
+    num_items: int,
+    num_concepts: int = 0,
+) -> KnowledgeGraph | None:
+    """``kg`` (or an empty graph) plus item-item edges ``edge_index`` of one ``relation``,
+    such as co-engagement derived from the training interactions."""
+    if edge_index.size(1) == 0:
+        return kg
+    if kg is None:
+        kg = KnowledgeGraph(
+            num_items, num_concepts, edge_index[:, :0].long(), edge_index.new_zeros(0), []
+        )
+    names = list(kg.relation_names)
+    if relation not in names:
+        names.append(relation)
+    code = torch.full((edge_index.size(1),), names.index(relation), dtype=torch.long)
+    return KnowledgeGraph(
+        num_items=kg.num_items,
+        num_concepts=kg.num_concepts,
+        edge_index=torch.cat([kg.edge_index, edge_index.long()], dim=1),
+        edge_type=torch.cat([kg.edge_type, code]),
+        relation_names=names,
+    )
+
+
+def without_relation(kg: KnowledgeGraph | None, relation: str) -> KnowledgeGraph | None:
+    """``kg`` without the edges of ``relation`` (:obj:`None` when nothing is left)."""
+    if kg is None or relation not in kg.relation_names:
+        return kg
+    keep = kg.edge_type != kg.relation_names.index(relation)
+    if not bool(keep.any()):
+        return None
+    used, edge_type = torch.unique(kg.edge_type[keep], return_inverse=True)
+    return KnowledgeGraph(
+        num_items=kg.num_items,
+        num_concepts=kg.num_concepts,
+        edge_index=kg.edge_index[:, keep],
+        edge_type=edge_type,
+        relation_names=[kg.relation_names[i] for i in used.tolist()],
+    )

@@ -19,9 +19,10 @@ from torch import Tensor
 from torch_geometric.data import HeteroData
 
 from graphrec.data import split as splits
+from graphrec.data.derived import CO_ENGAGED_RELATION, CoEngagementRule, co_engagement_edges
 from graphrec.data.interactions import Interactions, UserItems
-from graphrec.data.knowledge import KnowledgeGraph
-from graphrec.data.types import DataError
+from graphrec.data.knowledge import KnowledgeGraph, add_item_links, without_relation
+from graphrec.data.types import CO_ENGAGED, DataError, num_nodes
 
 SPLIT_METHODS = ("random", "temporal", "stored")
 
@@ -61,8 +62,15 @@ class RecData:
         cutoff: int | None = None,
         min_interactions: int = 3,
         seed: int = 0,
+        co_engagement: CoEngagementRule | None = CoEngagementRule(),
     ) -> RecData:
         """Split the exported interactions and collect the knowledge graph.
+
+        Inputs derived from interactions come from the training split only: the
+        export's ``co_engaged`` links (derived in the graph from all interactions,
+        test ones included) are dropped, and, when the export has that edge type,
+        derived again from the training pairs with ``co_engagement``'s rule
+        (:mod:`graphrec.data.derived`).
 
         Args:
             data (HeteroData): The export's graph.
@@ -79,6 +87,9 @@ class RecData:
             min_interactions (int, optional): Users with fewer interactions stay
                 wholly in train. (default: :obj:`3`)
             seed (int, optional): Seed of the random shuffles. (default: :obj:`0`)
+            co_engagement (CoEngagementRule, optional): The rule for the derived
+                item-item links; :obj:`None` leaves them out.
+                (default: ``CoEngagementRule()``, as ``graphrec ingest``)
 
         Raises:
             DataError: no interactions, or the split leaves no test interactions.
@@ -111,6 +122,7 @@ class RecData:
             )
         else:
             raise ValueError(f"unknown split {split!r}; choose one of {', '.join(SPLIT_METHODS)}")
+        derive = co_engagement is not None and CO_ENGAGED in data.edge_types
         config = {
             "split": split,
             "test_ratio": test_ratio,
@@ -119,8 +131,12 @@ class RecData:
             "cutoff": cutoff,
             "min_interactions": min_interactions,
             "seed": seed,
+            "co_engagement": co_engagement.as_dict() if derive else None,
         }
-        rec = cls.from_split(interactions, parts, KnowledgeGraph.from_hetero(data), config)
+        kg = KnowledgeGraph.from_hetero(data, skip=[CO_ENGAGED])
+        rec = cls.from_split(interactions, parts, kg, config)
+        if derive:
+            rec.kg = with_co_engagement(rec, co_engagement, num_concepts=num_nodes(data, "concept"))
         if rec.test.size(1) == 0:
             raise DataError(
                 f"the {split} split left no user with test interactions "
@@ -181,6 +197,26 @@ class RecData:
             return self.train_items
         return self.train_items.union(self.val_items)
 
+    def for_refit(self) -> RecData:
+        """Every interaction (train, validation and test) as training, nothing held out: the
+        data a model is refit on for serving once its epochs were chosen on validation.
+        Derived inputs (co-engagement) are derived again from all of them."""
+        empty = self.train[:, :0]
+        rec = RecData(
+            num_users=self.num_users,
+            num_items=self.num_items,
+            train=torch.cat([self.train, self.val, self.test], dim=1),
+            val=empty,
+            test=empty,
+            kg=without_relation(self.kg, CO_ENGAGED_RELATION),
+            split_config={**self.split_config, "refit": True},
+        )
+        rule = self.split_config.get("co_engagement")
+        if rule is not None:
+            concepts = self.kg.num_concepts if self.kg is not None else 0
+            rec.kg = with_co_engagement(rec, CoEngagementRule(**rule), num_concepts=concepts)
+        return rec
+
     def summary(self) -> str:
         users_with_test = int((self.test_items.degree() > 0).sum())
         kg = "no knowledge graph"
@@ -207,3 +243,13 @@ def _no_test_advice(
     if split == "random":
         advice += f" (or test_ratio={test_ratio} is 0)"
     return advice + "; lower min_interactions or load more interactions"
+
+
+def with_co_engagement(
+    rec: RecData, rule: CoEngagementRule, *, num_concepts: int
+) -> KnowledgeGraph | None:
+    """``rec``'s knowledge graph plus co-engagement links among its training pairs only."""
+    links = co_engagement_edges(rec.train, rec.num_users, rec.num_items, rule)
+    return add_item_links(
+        rec.kg, links, CO_ENGAGED_RELATION, num_items=rec.num_items, num_concepts=num_concepts
+    )

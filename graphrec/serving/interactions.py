@@ -34,6 +34,10 @@ class InteractionState:
         """Users with at least one interaction."""
         return len(self._base) + sum(1 for user in self._extra if user not in self._base)
 
+    def users(self) -> list[str]:
+        """Ids of the users with interactions: those loaded first, then those added since."""
+        return [*self._base, *(user for user in self._extra if user not in self._base)]
+
     def __contains__(self, user_id: object) -> bool:
         return user_id in self._base or user_id in self._extra
 

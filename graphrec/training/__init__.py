@@ -12,7 +12,7 @@ In flow order: :mod:`~graphrec.training.api` (:func:`train`), its
 (graph -> export -> split -> train -> write-back).
 """
 
-from graphrec.training.api import train
+from graphrec.training.api import refit, train
 from graphrec.training.negatives import sample_negatives
 from graphrec.training.result import TrainResult, load_model
 from graphrec.training.run import TrainingDivergedError, resolve_device
@@ -28,6 +28,7 @@ __all__ = [
     "Trainer",
     "TrainingDivergedError",
     "load_model",
+    "refit",
     "resolve_device",
     "sample_negatives",
     "train",

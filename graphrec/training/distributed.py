@@ -188,9 +188,9 @@ class DistributedTrainer(Trainer):
     def _validate(self, row: dict[str, float]) -> None:
         if self.rank == 0:
             super()._validate(row)
-        count = torch.tensor([self.bad_epochs], device=self.device)
+        count = torch.tensor([self.bad_evaluations], device=self.device)
         dist.broadcast(count, src=0)
-        self.bad_epochs = int(count.item())
+        self.bad_evaluations = int(count.item())
 
     def save(self, path: Path, config: dict[str, Any]) -> None:
         """Write a checkpoint from rank 0; the other ranks write nothing."""

@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from graphrec.data import DataError, RecData
+from graphrec.data import DataError, RecData, fingerprint
 from graphrec.models.base import Recommender
 from graphrec.models.registry import resolve_model
 
@@ -31,6 +31,7 @@ def run_config(
     patience: int,
     k: int,
     device: torch.device,
+    eval_every: int = 1,
 ) -> dict[str, Any]:
     """The JSON-safe settings of a run, as stored in checkpoints and ``config.json``."""
     return {
@@ -42,6 +43,7 @@ def run_config(
         "reg": reg,
         "seed": seed,
         "patience": patience,
+        "eval_every": eval_every,
         "k": k,
         "device": str(device),
         "data": {
@@ -49,6 +51,7 @@ def run_config(
             "num_items": data.num_items,
             "num_train": data.train.size(1),
             "split": data.split_config,
+            "fingerprint": fingerprint(data),
         },
     }
 
@@ -79,11 +82,12 @@ def build_model(
     return resolve_model(model).from_data(data, **kwargs)
 
 
-def check_data(data: RecData) -> None:
-    """Refuse data no trainer can use (no training or test interactions, no negatives)."""
+def check_data(data: RecData, *, need_test: bool = True) -> None:
+    """Refuse data no trainer can use (no training interactions, no negatives, and no test
+    interactions unless ``need_test`` is false, as for a refit on all interactions)."""
     if data.train.size(1) == 0:
         raise DataError("no training interactions: the split put every interaction in val or test")
-    if data.test.size(1) == 0:
+    if need_test and data.test.size(1) == 0:
         raise DataError(
             "no user has test interactions, so nothing can be evaluated; "
             "raise the test ratio or lower min_interactions"

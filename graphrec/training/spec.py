@@ -28,6 +28,7 @@ class RunSpec:
     seed: int = 0
     device: str | torch.device = "auto"
     patience: int = 10
+    eval_every: int = 1
     k: int = 20
     run_dir: str | Path | None = None
     resume: bool = True

@@ -86,7 +86,9 @@ class Trainer:
         self.best_metric = -math.inf
         self.best_epoch = 0
         self.best_state: dict[str, Tensor] | None = None
-        self.bad_epochs = 0
+        self.bad_evaluations = 0  # validations in a row without a better Recall@k
+        self.eval_every = 1
+        self.last_epoch: int | None = None
         self.seconds = 0.0
         self.stopped_early = False
 
@@ -96,20 +98,27 @@ class Trainer:
         *,
         epochs: int,
         patience: int = 10,
+        eval_every: int = 1,
         checkpoint: Path | None = None,
         progress: bool = True,
     ) -> None:
-        """Run epochs up to ``epochs``, stopping early after ``patience`` epochs without a
-        better validation Recall@k (0: never), and writing ``checkpoint`` after each epoch.
+        """Run epochs up to ``epochs``, validating every ``eval_every`` epochs (and after the
+        last), stopping early after ``patience`` validations in a row without a better
+        Recall@k (0: never), and writing ``checkpoint`` after each epoch.
 
         Args:
-            config: The run's settings (see :func:`run_config`), stored in the checkpoint.
+            config: The run's settings (see :func:`~graphrec.training.run.run_config`),
+                stored in the checkpoint.
             epochs: The last epoch to run; a resumed trainer continues from :attr:`epoch`.
-            patience: Early-stopping patience. (default: 10)
+            patience: Validations without improvement before stopping. (default: 10)
+            eval_every: Epochs between validations. (default: 1)
             checkpoint: Where to :meth:`save` after each epoch; :obj:`None` writes
                 nothing. (default: None)
             progress: Show a progress bar. (default: True)
         """
+        if eval_every < 1:
+            raise ValueError(f"eval_every must be at least 1, got {eval_every}")
+        self.eval_every, self.last_epoch = eval_every, epochs
         bar = tqdm(
             range(self.epoch + 1, epochs + 1),
             desc=config["model"],
@@ -120,7 +129,7 @@ class Trainer:
         )
         for _ in bar:
             # Checked before the epoch, so a resumed run that had stopped stays stopped.
-            if patience and self.bad_epochs >= patience:
+            if patience and self.bad_evaluations >= patience:
                 self.stopped_early = True
                 break
             row = self.run_epoch()
@@ -131,15 +140,17 @@ class Trainer:
         bar.close()
 
     def result(self, config: dict[str, Any]) -> TrainResult:
-        """Put the best epoch's weights back into the model and evaluate them on test."""
+        """Put the best epoch's weights back into the model and evaluate them on test (when
+        the data has a test split: a refit on all interactions has none)."""
         if self.best_state is not None:
             self.model.load_state_dict(self.best_state)
+        has_test = self.data.test.size(1) > 0
         return TrainResult(
             model=self.model,
             config=config,
             history=self.history,
             best_epoch=self.best_epoch,
-            metrics=evaluate(self.model, self.data, split="test", k=self.k),
+            metrics=evaluate(self.model, self.data, split="test", k=self.k) if has_test else {},
             seconds=self.seconds,
             stopped_early=self.stopped_early,
         )
@@ -196,9 +207,12 @@ class Trainer:
         return loss, loss.item()
 
     def _validate(self, row: dict[str, float]) -> None:
-        """Evaluate on validation and keep the best weights (the latest when there is no
-        validation set)."""
-        score = float(row["epoch"])
+        """On a validation epoch (every :attr:`eval_every`, and the last), evaluate on
+        validation and keep the best weights (the latest when there is no validation set)."""
+        epoch = int(row["epoch"])
+        if epoch % self.eval_every and epoch != self.last_epoch:
+            return
+        score = float(epoch)
         if self.data.val.size(1) > 0:
             metrics = evaluate(
                 self.model, self.data, split="val", metrics=[Recall(self.k), NDCG(self.k)]
@@ -211,9 +225,9 @@ class Trainer:
             self.best_state = {
                 key: value.detach().clone() for key, value in self.model.state_dict().items()
             }
-            self.bad_epochs = 0
+            self.bad_evaluations = 0
         else:
-            self.bad_epochs += 1
+            self.bad_evaluations += 1
 
     def save(self, path: Path, config: dict[str, Any]) -> None:
         """Write a checkpoint, tagged with the run's ``config`` for :meth:`load`."""
@@ -229,7 +243,7 @@ class Trainer:
             "best_metric": self.best_metric,
             "best_epoch": self.best_epoch,
             "best_state": self.best_state,
-            "bad_epochs": self.bad_epochs,
+            "bad_evaluations": self.bad_evaluations,
             "seconds": self.seconds,
         }
         partial = path.with_suffix(".tmp")
@@ -253,13 +267,24 @@ class Trainer:
         written with other settings, naming ``source`` in the message."""
         saved = {key: state["config"].get(key) for key in RESUME_KEYS}
         current = {key: config.get(key) for key in RESUME_KEYS}
+        if saved["data"] != current["data"]:
+            before = (saved["data"] or {}).get("fingerprint")
+            raise ValueError(
+                f"{source} was trained on another split of the data (fingerprint {before}, "
+                f"now {current['data'].get('fingerprint')}): start a new run instead of "
+                "resuming this one"
+            )
         if saved != current:
             changed = sorted(key for key in RESUME_KEYS if saved[key] != current[key])
             raise ValueError(
                 f"{source} holds a run with different settings ({', '.join(changed)}); "
-                "use another run directory, or do not resume"
+                "start a new run instead of resuming this one"
             )
-        self.model.load_state_dict(state["model"])
+        try:
+            self.model.load_state_dict(state["model"])
+        except RuntimeError as exc:
+            first = str(exc).strip().splitlines()[0]
+            raise ValueError(f"{source} does not fit this model: {first}") from None
         self.optimizer.load_state_dict(state["optimizer"])
         self.generator.set_state(state["generator"])
         torch.set_rng_state(state["torch_rng"])
@@ -268,5 +293,5 @@ class Trainer:
         self.best_metric = state["best_metric"]
         self.best_epoch = state["best_epoch"]
         self.best_state = state["best_state"]
-        self.bad_epochs = state["bad_epochs"]
+        self.bad_evaluations = state["bad_evaluations"]
         self.seconds = state["seconds"]

@@ -4,8 +4,8 @@ Naming: the embeddings of version ``v`` of model ``name`` live in the property
 ``emb_<name>_v<v>`` (for example ``emb_lightgcn_v3``) on ``User``, ``Item`` and,
 where trained, ``Concept`` nodes, so several models and versions coexist. Each
 version has a ``(:Model {id: "<name>@<v>", name, version, property, dim,
-trained_at, params, metrics, active, labels})`` node; ``params`` and ``metrics``
-are JSON strings.
+trained_at, params, metrics, history, active, labels})`` node; ``params``,
+``metrics`` and ``history`` (the training curve: one object per epoch) are JSON strings.
 
 Atomic for readers: a version's properties are written in batches while its
 ``Model`` node is inactive; one final transaction flips ``active`` from the old
@@ -57,6 +57,7 @@ class ModelRecord:
     trained_at: str
     params: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
+    history: list[dict[str, Any]] = field(default_factory=list)
     active: bool = False
     labels: tuple[str, ...] = ()
     retired: bool = False
@@ -75,6 +76,7 @@ class ModelRecord:
             trained_at=row["trained_at"],
             params=json.loads(row["params"] or "{}"),
             metrics=json.loads(row["metrics"] or "{}"),
+            history=json.loads(row.get("history") or "[]"),
             active=bool(row["active"]),
             labels=tuple(row["labels"] or ()),
             retired=bool(row.get("retired")),
@@ -121,6 +123,7 @@ def write_embeddings(
     embeddings: dict[NodeLabel | str, Embeddings],
     params: dict[str, Any] | None = None,
     metrics: dict[str, Any] | None = None,
+    history: Sequence[dict[str, Any]] | None = None,
     keep_versions: int = 2,
     batch_size: int = 2_000,
     progress: bool = True,
@@ -133,6 +136,8 @@ def write_embeddings(
         embeddings: per label (``"User"``, ``"Item"``, ``"Concept"``), ids and vectors.
         params: hyper-parameters to record (JSON-serialisable).
         metrics: evaluation metrics to record.
+        history: the training curve to record, one dict per epoch (``epoch``,
+            ``loss``, validation metrics ...; default: none).
         keep_versions: versions whose properties stay on the nodes, the new one
             included (default: 2, so readers of the previous version can finish).
         batch_size: nodes per transaction (default: 2000).
@@ -159,6 +164,7 @@ def write_embeddings(
         trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
         params=params or {},
         metrics=metrics or {},
+        history=[dict(row) for row in history or ()],
         active=True,
         labels=tuple(str(label) for label in labels),
     )
@@ -172,6 +178,7 @@ def write_embeddings(
         trained_at=record.trained_at,
         params=json.dumps(record.params, default=str),
         metrics=json.dumps(record.metrics, default=str),
+        history=json.dumps(record.history, default=str),
         labels=list(record.labels),
     )
     total = sum(len(e.ids) for e in embeddings.values())

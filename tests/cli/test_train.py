@@ -72,12 +72,65 @@ def test_ingest_train_evaluate(
         assert "written back to the graph as emb_" in trained.stderr
         assert active_model(graph, model).metrics["recall@20"] == metrics["recall@20"]
 
+    # More interactions after training: evaluation still uses each run's own test edges.
+    more = graphrec(
+        "ingest", "synthetic", "--users", "120", "--items", "90", "--interactions", "800",
+        "--seed", "5", env=graph_env,
+    )  # fmt: skip
+    assert more.returncode == 0, more.stderr
     compared = graphrec(
-        "evaluate", "--models", "lightgcn,mf", "--out-dir", str(tmp_path / "cmp"), env=graph_env
-    )
+        "evaluate", "--models", "lightgcn,mf", "--out-dir", str(tmp_path / "cmp"),
+        "--metrics-out", str(tmp_path / "cmp.json"), env=graph_env,
+    )  # fmt: skip
     assert compared.returncode == 0, compared.stderr[-2000:]
-    assert "| lightgcn (lightgcn) |" in compared.stdout and "| most_popular |" in compared.stdout
+    assert "| lightgcn (lightgcn-" in compared.stdout and "| most_popular |" in compared.stdout
     assert (tmp_path / "cmp" / "comparison.png").stat().st_size > 0
+    rows = json.loads((tmp_path / "cmp.json").read_text())
+    for model in ("lightgcn", "mf"):
+        trained = json.loads((tmp_path / f"{model}.json").read_text())
+        (row,) = [row for name, row in rows.items() if name.startswith(f"{model} (")]
+        assert row["recall@20"] == pytest.approx(trained["recall@20"], abs=1e-9)
+        assert row["num_users"] == trained["num_users"]
+
+
+def test_runs_never_collide_and_resuming_is_explicit(
+    graph: GraphClient, graph_env: dict[str, str], tmp_path: Path
+) -> None:
+    ingested = graphrec(
+        "ingest", "synthetic", "--users", "80", "--items", "60", "--interactions", "1500",
+        env=graph_env,
+    )  # fmt: skip
+    assert ingested.returncode == 0, ingested.stderr
+    common = ["--epochs", "1", "--dim", "8", "--batch-size", "512", "--no-write-back"]
+    first = graphrec("train", "--model", "relgnn", "--seed", "0", *common, env=graph_env)
+    second = graphrec("train", "--model", "relgnn", "--seed", "1", *common, env=graph_env)
+    assert first.returncode == 0 and second.returncode == 0, second.stderr[-2000:]
+    listed = graphrec("runs", "--json", env=graph_env)
+    runs = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert len(runs) == 2 and runs[0]["run"] != runs[1]["run"]
+    assert all(run["finished"] and run["model"] == "relgnn" for run in runs)
+    # Resuming with other settings, or after the graph changed, is refused in one line.
+    other = graphrec(
+        "train", "--model", "relgnn", "--resume", runs[0]["run"], "--lr", "0.5", *common,
+        env=graph_env,
+    )  # fmt: skip
+    assert other.returncode == 1 and "Traceback" not in other.stderr
+    assert "different settings (lr)" in other.stderr
+    more = graphrec(
+        "ingest", "synthetic", "--users", "90", "--items", "70", "--interactions", "300",
+        "--seed", "3", env=graph_env,
+    )  # fmt: skip
+    assert more.returncode == 0, more.stderr
+    changed = graphrec(
+        "train", "--model", "relgnn", "--resume", runs[0]["run"], "--seed", "0", *common,
+        env=graph_env,
+    )  # fmt: skip
+    assert changed.returncode == 1 and "Traceback" not in changed.stderr
+    assert "another split of the data" in changed.stderr
+    unknown = graphrec("train", "--resume", "no-such-run", *common, env=graph_env)
+    assert unknown.returncode == 2 and "no run 'no-such-run'" in unknown.stderr
+    taken = graphrec("train", "--run-dir", runs[0]["path"], *common, env=graph_env)
+    assert taken.returncode == 2 and "is not empty" in taken.stderr
 
 
 def test_unknown_model_lists_the_known_ones(graph_env: dict[str, str]) -> None:

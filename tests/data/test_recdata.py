@@ -13,6 +13,7 @@ from graphrec.data import (
     UserItems,
     synthetic_hetero,
 )
+from graphrec.data.derived import co_engagement_edges
 
 
 def _hetero(num_users: int, num_items: int, edges: list[tuple[int, int]], ts=None) -> HeteroData:
@@ -129,3 +130,57 @@ def test_knowledge_graph_checks_relation_indices():
     data[HAS_CONCEPT].relation[0] = 7  # only 3 relation names
     with pytest.raises(DataError, match=r"relation indices must lie in \[0, 3\)"):
         KnowledgeGraph.from_hetero(data)
+
+
+def _planted_test_only_pair(test_edges_of_item_1: bool) -> HeteroData:
+    """Six users who all interacted with items 0, 2 and 3 (training) and item 1. Item 1's
+    interactions are test ones when ``test_edges_of_item_1``: then only held-out data
+    links items 0 and 1, and the graph's own CO_ENGAGED link 0 -> 1 says so."""
+    edges, split = [], []
+    for user in range(6):
+        for item in (0, 1, 2, 3):
+            edges.append((user, item))
+            split.append(2 if item == 1 and test_edges_of_item_1 else 1)
+    data = _hetero(6, 5, edges)
+    data[INTERACTED].split = torch.tensor(split)
+    data[CO_ENGAGED].edge_index = torch.tensor([[0, 1], [1, 0]])  # derived from everything
+    data[CO_ENGAGED].weight = torch.ones(2)
+    return data
+
+
+def _co_engaged_pairs(rec: RecData) -> set[tuple[int, int]]:
+    kg = rec.kg
+    code = kg.relation_names.index("co_engaged")
+    return {tuple(pair) for pair in kg.edge_index[:, kg.edge_type == code].t().tolist()}
+
+
+def test_co_engagement_for_training_comes_from_the_training_split_only():
+    rec = RecData.from_hetero(
+        _planted_test_only_pair(True), split="stored", val_ratio=0.0, min_interactions=1
+    )
+    assert rec.test.size(1) == 6 and set(rec.test[1].tolist()) == {1}
+    pairs = _co_engaged_pairs(rec)
+    assert (0, 2) in pairs and (2, 3) in pairs  # six shared training users link them
+    assert not any(1 in pair for pair in pairs)  # the graph's test-derived link is gone
+    assert rec.split_config["co_engagement"] == {"min_shared": 3, "top_k": 20}
+    # Derived from all the interactions, the same rule does link item 1: the leak was real.
+    everything = torch.stack(
+        [
+            rec.train.new_tensor([u for u in range(6) for _ in range(4)]),
+            rec.train.new_tensor([0, 1, 2, 3] * 6),
+        ]
+    )
+    leaked = co_engagement_edges(everything, num_users=6, num_items=5)
+    assert (0, 1) in {tuple(pair) for pair in leaked.t().tolist()}
+
+
+def test_co_engagement_can_be_left_out():
+    rec = RecData.from_hetero(
+        _planted_test_only_pair(True),
+        split="stored",
+        val_ratio=0.0,
+        min_interactions=1,
+        co_engagement=None,
+    )
+    assert rec.kg is None
+    assert rec.split_config["co_engagement"] is None

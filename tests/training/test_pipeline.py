@@ -38,6 +38,7 @@ def test_ingest_export_train_evaluate_write_back(synthetic: GraphClient, model: 
     assert record is not None and record.active and record.name == model
     assert active_model(synthetic, model) == record
     assert record.metrics["recall@20"] == metrics["recall@20"]
+    assert record.history == run.result.history and record.history[0]["epoch"] == 1
     items = read_embeddings(synthetic, record, "Item")
     assert list(items.ids) == run.id_map.items
     want = run.result.model.get_embedding().item.numpy()
