@@ -96,7 +96,8 @@ class KGAT(Recommender):
     of both losses every batch (graphrec has one trainer). The :math:`L_2` term
     covers the ego embeddings of the batch (as in graphrec's other models),
     where the authors' code regularises the final embeddings. Embeddings start
-    from Xavier initialisation, not from pre-trained MF embeddings.
+    from Xavier initialisation, not from pre-trained MF embeddings. Knowledge-graph
+    edge weights are not used (the paper has none).
 
     Args:
         num_users (int): Number of users :math:`U`.

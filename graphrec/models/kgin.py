@@ -85,6 +85,7 @@ class KGIN(Recommender):
     update, and measures independence on the weights :math:`w_{\cdot p}`. The
     :math:`L_2` term covers the batch's ego embeddings (as in graphrec's other
     models), where the authors' code regularises the final embeddings.
+    Knowledge-graph edge weights are not used (the paper has none).
 
     Args:
         num_users (int): Number of users :math:`U`.
