@@ -27,6 +27,9 @@ class RelType(StrEnum):
     SUBCONCEPT_OF = "SUBCONCEPT_OF"  # (:Concept)-[:SUBCONCEPT_OF]->(:Concept)
     CO_ENGAGED = "CO_ENGAGED"  # (:Item)-[:CO_ENGAGED {weight}]->(:Item), derived
     HAS_ATTRIBUTE = "HAS_ATTRIBUTE"  # (:User)-[:HAS_ATTRIBUTE {relation}]->(:Concept)
+    # (:Item)-[:GRAPHREC_SIMILAR {score}]->(:Item): a GDS peer's item similarities, written
+    # while it runs and deleted afterwards (graphrec.peers.gds).
+    GRAPHREC_SIMILAR = "GRAPHREC_SIMILAR"
 
 
 class ConceptKind(StrEnum):

@@ -66,7 +66,7 @@ def evaluate_command(
     """
     from graphrec.data import SPLIT_FILE, DataError, load_split
     from graphrec.evaluation import compare
-    from graphrec.peers import is_peer
+    from graphrec.peers import MissingPluginError, is_peer
     from graphrec.training import load_model
     from graphrec.training.rundirs import latest_run, list_runs, resolve_run, runs_root
 
@@ -93,7 +93,7 @@ def evaluate_command(
         if peers:
             loaded.update(_run_peers(settings, peers, runs[0], data, max(k or [20]), timings))
         table = compare(loaded, data, k=k or [20], out_dir=out_dir)
-    except (DataError, FileNotFoundError, ValueError) as exc:
+    except (DataError, FileNotFoundError, ValueError, MissingPluginError) as exc:
         typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
         raise typer.Exit(1) from None
     typer.echo(table.to_markdown())

@@ -6,6 +6,22 @@ A peer runs against the graph with the split's held-out interactions marked
 :class:`~graphrec.peers.scores.ScoreTable` that the usual full-ranking evaluation ranks.
 """
 
-from graphrec.peers.base import PEERS, Peer, PeerResult, UnknownPeerError, get_peer, is_peer
+from graphrec.peers.base import (
+    PEERS,
+    MissingPluginError,
+    Peer,
+    PeerResult,
+    UnknownPeerError,
+    get_peer,
+    is_peer,
+)
 
-__all__ = ["PEERS", "Peer", "PeerResult", "UnknownPeerError", "get_peer", "is_peer"]
+__all__ = [
+    "PEERS",
+    "MissingPluginError",
+    "Peer",
+    "PeerResult",
+    "UnknownPeerError",
+    "get_peer",
+    "is_peer",
+]

@@ -16,6 +16,10 @@ class UnknownPeerError(ValueError):
     """A peer name that is not registered."""
 
 
+class MissingPluginError(RuntimeError):
+    """The server lacks a plugin a peer needs; the message says how to get it."""
+
+
 @dataclass
 class PeerResult:
     """A peer's scores and where its time went (seconds: ``projection``, ``compute``,

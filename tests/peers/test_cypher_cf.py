@@ -62,3 +62,15 @@ def test_marks_are_cleared_when_the_run_fails(graph: GraphClient) -> None:
 def test_unknown_peers_are_named() -> None:
     with pytest.raises(ValueError, match="known peers: cypher_cf"):
         get_peer("gds_everything")
+
+
+def test_a_gds_peer_without_the_plugin_says_how_to_get_it(graph: GraphClient) -> None:
+    from graphrec.graph.capabilities import probe
+    from graphrec.peers import MissingPluginError
+
+    if "gds" in (getattr(probe(graph), "plugins", {}) or {}):
+        pytest.skip("this server has GDS: the GDS peers are tested in tests/peers/test_gds.py")
+    data, id_map = _graph_with_a_test_only_path(graph)
+    with pytest.raises(MissingPluginError, match="--plugins gds"):
+        run_peer(graph, "gds_node_similarity", data, id_map)
+    assert graph.read("peers/count_holdout")[0]["n"] == 0
