@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
-import math
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
 
 from graphrec.recommend import Source
 from graphrec.schema import (
     DEFAULT_INTERACTION_KIND,
+    MAX_ABS_VALUE,
     MAX_ID_LENGTH,
+    MAX_TIMESTAMP,
     ConceptKind,
     InvalidIdError,
+    InvalidValueError,
+    check_timestamp,
+    check_value,
     concept_id,
     normalize_id,
 )
@@ -24,8 +36,6 @@ MAX_CONCEPTS_PER_ITEM = 100
 #: Interaction kinds and concept relations are short identifiers.
 KIND_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{0,63}$"
 RELATION_PATTERN = r"^[A-Za-z][A-Za-z0-9_.:\-]{0,127}$"
-#: Weights and ratings are finite and of a sane size.
-MAX_WEIGHT = 1e6
 
 
 def _business_id(value: str) -> str:
@@ -50,10 +60,32 @@ BusinessId = Annotated[
 ]
 
 
-def _finite(value: float | None) -> float | None:
-    if value is not None and not math.isfinite(value):
-        raise ValueError("must be a finite number")
-    return value
+def _shared_value(value: float, info: ValidationInfo) -> float:
+    try:
+        return check_value(value, field=info.field_name or "value")
+    except InvalidValueError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _shared_timestamp(value: int, info: ValidationInfo) -> int:
+    try:
+        return check_timestamp(value, field=info.field_name or "ts")
+    except InvalidValueError as exc:
+        raise ValueError(str(exc)) from None
+
+
+#: A weight or rating: a JSON number (not a bool, not a string), finite, with
+#: |x| <= MAX_ABS_VALUE: :func:`graphrec.schema.check_value`, the rule ingest applies.
+Value = Annotated[
+    float,
+    Field(strict=True, allow_inf_nan=False, ge=-MAX_ABS_VALUE, le=MAX_ABS_VALUE),
+    AfterValidator(_shared_value),
+]
+#: Seconds since the epoch: a JSON integer in [0, MAX_TIMESTAMP]
+#: (:func:`graphrec.schema.check_timestamp`, the rule ingest applies).
+Timestamp = Annotated[
+    int, Field(strict=True, ge=0, le=MAX_TIMESTAMP), AfterValidator(_shared_timestamp)
+]
 
 
 class ErrorOut(BaseModel):
@@ -232,16 +264,10 @@ class InteractionIn(BaseModel):
         examples=["click", "rating", "purchase"],
         description="One edge is kept per (user, item, kind); posting it again refreshes it.",
     )
-    weight: Annotated[float, AfterValidator(_finite)] = Field(
-        default=1.0, ge=-MAX_WEIGHT, le=MAX_WEIGHT
-    )
-    rating: Annotated[float | None, AfterValidator(_finite)] = Field(
-        default=None, ge=-MAX_WEIGHT, le=MAX_WEIGHT
-    )
-    ts: int | None = Field(
+    weight: Value = 1.0
+    rating: Value | None = None
+    ts: Timestamp | None = Field(
         default=None,
-        ge=0,
-        le=2**53,
         description="Seconds since the epoch (default: when the service receives it).",
     )
 
@@ -266,9 +292,7 @@ class ConceptLink(BaseModel):
         description="Relation of the HAS_CONCEPT edge (default: has_<kind>).",
         examples=["has_genre"],
     )
-    weight: Annotated[float, AfterValidator(_finite)] = Field(
-        default=1.0, ge=-MAX_WEIGHT, le=MAX_WEIGHT
-    )
+    weight: Value = 1.0
 
     @field_validator("id")
     @classmethod
