@@ -38,9 +38,9 @@ KIND_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{0,63}$"
 RELATION_PATTERN = r"^[A-Za-z][A-Za-z0-9_.:\-]{0,127}$"
 
 
-def _business_id(value: str) -> str:
+def _business_id(value: str, info: ValidationInfo) -> str:
     try:
-        return normalize_id(value)
+        return normalize_id(value, field=info.field_name or "id")
     except InvalidIdError as exc:
         raise ValueError(str(exc)) from None
 

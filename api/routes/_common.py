@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import HTTPException, Query, status
 
 from graphrec.recommend import MAX_K, Ranking
-from graphrec.schema import InvalidIdError, normalize_id
+from graphrec.schema import ConceptKind, InvalidIdError, concept_id, normalize_id
 
 from ..schemas import ErrorOut, ModelRef, ScoredItemOut
 
@@ -26,6 +26,22 @@ def parse_id(value: str, field: str) -> str:
         return normalize_id(value, field=field)
     except InvalidIdError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+
+
+def parse_concept(value: str, field: str = "concept") -> str:
+    """A concept id from a query parameter, normalised as ``POST /items`` normalises it, or 422.
+
+    ``<kind>:<name>`` with a known kind becomes :func:`graphrec.schema.concept_id`
+    (``tag:Live Action`` is ``tag:live action``); any other text only gets the
+    id rule (NFC, format characters removed), and is then unknown (404).
+    """
+    kind, sep, name = value.partition(":")
+    try:
+        if sep and kind in {k.value for k in ConceptKind}:
+            return concept_id(kind, name)
+        return normalize_id(value, field=field, url_path=False)
+    except InvalidIdError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"{field}: {exc}") from None
 
 
 def errors(*codes: int) -> dict[int | str, dict[str, Any]]:

@@ -20,7 +20,15 @@ from graphrec.schema import MAX_ID_LENGTH
 from ..deps import IndexDep, ReadAccess, StateDep
 from ..schemas import ExplanationOut, ExplanationPathOut, ModelRef, RecommendationsOut
 from ..state import Index, ServiceState
-from ._common import ModelName, TopK, errors, model_ref, parse_id, scored_items
+from ._common import (
+    ModelName,
+    TopK,
+    errors,
+    model_ref,
+    parse_concept,
+    parse_id,
+    scored_items,
+)
 
 router = APIRouter(prefix="/users", tags=["recommendations"], dependencies=[ReadAccess])
 
@@ -68,6 +76,8 @@ async def user_recommendations(
     flagged `fallback: true`. Unknown users get 404.
     """
     user_id = parse_id(user_id, "user_id")
+    if concept is not None:
+        concept = parse_concept(concept)
     options = {
         "k": k,
         "model": model,
