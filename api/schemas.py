@@ -435,7 +435,31 @@ class ReloadOut(BaseModel):
     seconds: float
 
 
+class LatencyBucketOut(BaseModel):
+    le: str = Field(description="Upper bound in seconds (`+Inf` for the last bucket).")
+    count: int = Field(description="Requests at most this slow (cumulative).")
+
+
+class LatencyOut(BaseModel):
+    count: int
+    sum: float = Field(description="Seconds, summed over the requests.")
+    buckets: list[LatencyBucketOut]
+
+
+class RouteMetricsOut(BaseModel):
+    method: str = Field(description="GET, POST ... or `other` for any other method token.")
+    route: str = Field(
+        description="The route template, or `other` for a path no route matches.",
+        examples=["/users/{user_id}/recommendations"],
+    )
+    count: int
+    statuses: dict[str, int] = Field(examples=[{"200": 41, "404": 2}])
+    latency_seconds: LatencyOut
+
+
 class MetricsOut(BaseModel):
     uptime_seconds: float
-    routes: list[dict]
-    gauges: dict[str, float]
+    routes: list[RouteMetricsOut]
+    gauges: dict[str, float] = Field(
+        examples=[{"catalog_items": 9742.0, "writer_queue": 0.0, "model_version_lightgcn": 3.0}]
+    )

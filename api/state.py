@@ -129,6 +129,7 @@ class ServiceState:
             raise
         state = cls(options, target, loader, graph, index, vector_index, metrics)
         state.writer.start()
+        metrics.watch(state.gauges)
         log.info(
             "serving %s from %s (%d items)",
             ", ".join(r.id for r in index.records.values()),
@@ -149,6 +150,15 @@ class ServiceState:
         await self.writer.stop()
         await self.graph.close()
         await asyncio.to_thread(self.loader.close)
+
+    def gauges(self) -> dict[str, float | dict[str, float]]:
+        """What ``/metrics`` reports about the service now (see :mod:`graphrec.api.metrics`)."""
+        snapshot = self.index.snapshot
+        return {
+            "catalog_items": float(snapshot.catalog.num_items),
+            "writer_queue": float(self.writer.queued),
+            "model_version": {name: float(v.version) for name, v in snapshot.models.items()},
+        }
 
     # -- reads ----------------------------------------------------------------------------------
     async def graph_error(self) -> str | None:

@@ -149,24 +149,6 @@ def test_health(shared_client: TestClient, shared_graph: Any) -> None:
     assert model["default"] is True and model["dim"] == 16
 
 
-def test_metrics_json_and_prometheus(shared_client: TestClient, trained: Any) -> None:
-    user = trained.embeddings["User"].ids[0]
-    for _ in range(3):
-        shared_client.get(f"/users/{user}/recommendations")
-    shared_client.get("/users/nobody-at-all/recommendations")
-    body = shared_client.get("/metrics", params={"format": "json"}).json()
-    route = next(r for r in body["routes"] if r["route"] == "/users/{user_id}/recommendations")
-    assert route["statuses"]["200"] >= 3 and route["statuses"]["404"] >= 1
-    assert 0 < route["latency_ms"]["p50"] <= route["latency_ms"]["p99"]
-    text = shared_client.get("/metrics")
-    assert text.headers["content-type"].startswith("text/plain")
-    assert (
-        'graphrec_http_requests_total{method="GET",route="/users/{user_id}/recommendations",status="200"}'
-        in text.text
-    )
-    assert 'quantile="0.99"' in text.text
-
-
 def test_openapi_documents_examples_and_errors(shared_client: TestClient) -> None:
     schema = shared_client.get("/openapi.json").json()
     recs = schema["paths"]["/users/{user_id}/recommendations"]["get"]
