@@ -107,7 +107,8 @@ def create_app(
         default_model: The model used when a request names none (default:
             ``lightgcn`` when served, else the most recently written).
         graph_timeout: Seconds a graph write or check may take before 503 (default: 10).
-        graph_retry_seconds: The driver's retry budget per transaction (default: 5).
+        graph_retry_seconds: How long a write that failed transiently, or an index
+            load, is retried while the graph answers (default: 5).
 
     Raises:
         InsecureConfigError: writes enabled without an API key and not ``dev``.

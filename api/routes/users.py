@@ -197,7 +197,7 @@ async def _explain(
     # Graph failures propagate to the app's handlers (503).
     return await asyncio.to_thread(
         explain,
-        state.loader,
+        state.reader,
         user_id,
         item_id,
         vectors,
