@@ -103,21 +103,25 @@ async def write(
     The service's driver does not retry (``max_transaction_retry_time=0``): its
     retries would spend their whole budget on a server that is down. Here a
     transient failure (a conflict, a deadlock) is retried with backoff for up
-    to ``retry_seconds``; a connection failure is retried only if the graph
-    answers a ping (a pooled connection that died with a restarted server, a
-    cluster that moved its leader); otherwise the write fails at once with
-    :class:`GraphUnavailableError`. The statements are ``MERGE``-based, so a
+    to ``retry_seconds``; a connection failure is retried once at once (a
+    pooled connection that died with a restarted server), then only while the
+    graph answers a ping (a cluster moving its leader); otherwise the write
+    fails at once with :class:`GraphUnavailableError`. The statements are ``MERGE``-based, so a
     retry after a commit whose answer was lost changes nothing.
     """
     deadline = time.monotonic() + retry_seconds
     delay = FIRST_RETRY_DELAY
+    connection_failures = 0
     while True:
         try:
             await graph.write(name, **params)
             return
         except (GraphUnavailableError, SessionExpired) as exc:
+            connection_failures += 1
             if time.monotonic() > deadline:
                 raise unavailable(exc) from exc
+            if connection_failures == 1:
+                continue  # most often a pooled connection the server dropped: try a fresh one
             reason = await ping(graph, ping_timeout)
             if reason is not None:
                 raise GraphUnavailableError(reason) from exc
