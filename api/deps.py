@@ -55,6 +55,15 @@ def _check_key(state: ServiceState, key: str | None) -> None:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "invalid API key")
 
 
+def has_admin_access(state: ServiceState, key: str | None) -> bool:
+    """Whether ``key`` would pass the admin check (for answers that only add detail with it)."""
+    try:
+        _check_key(state, key)
+    except HTTPException:
+        return False
+    return True
+
+
 def require_read_access(state: StateDep, key: ApiKey) -> None:
     """Reads are open unless ``api_lock_reads``; then they need the key too."""
     if state.settings.api_lock_reads:

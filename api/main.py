@@ -142,7 +142,11 @@ def create_app(
     ):
         app.include_router(router)
     errors.install(app)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=options.settings.api_max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=options.settings.api_max_body_bytes,
+        timeout=options.settings.api_body_timeout,
+    )
     app.add_middleware(MetricsMiddleware, metrics=metrics_store)  # outermost: times everything
     return app
 

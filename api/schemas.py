@@ -380,8 +380,14 @@ class ModelInfo(BaseModel):
 
 class GraphHealth(BaseModel):
     reachable: bool
-    uri: str
-    error: str | None = None
+    uri: str | None = Field(
+        description="The graph's Bolt URI; null unless the request has the API key."
+    )
+    error: str | None = Field(
+        default=None,
+        description="Why the graph is unreachable (null when it answers): the driver's "
+        "message with the API key, else only that it is unreachable.",
+    )
     vector_index: bool = Field(description="Similar items through the server's vector index.")
 
 

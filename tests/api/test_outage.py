@@ -101,6 +101,14 @@ def test_requests_that_need_the_graph_fail_fast_with_503(
     assert client.get(f"/users/{users[2]}/recommendations").status_code == 200
     health, seconds = _timed(lambda: client.get("/health"))
     assert health.json()["status"] == "degraded" and seconds < FAIL_FAST
+    assert "Couldn't connect" in health.json()["graph"]["error"]  # the driver's words, with the key
+    anonymous = client.get("/health", headers={"X-API-Key": ""}).json()["graph"]
+    assert anonymous == {
+        "reachable": False,
+        "uri": None,
+        "error": "the graph is unreachable",
+        "vector_index": False,
+    }
 
 
 def test_the_connection_timeout_is_bounded_and_configurable(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
@@ -140,9 +141,15 @@ def test_injection_attempts_leave_the_graph_alone(
         assert graph.read("graph/count_nodes") == before
 
 
-def test_health(shared_client: TestClient, shared_graph: Any) -> None:
+def test_health(shared_client: TestClient, shared_graph: Any, api_key: str) -> None:
     body = shared_client.get("/health").json()
     assert body["status"] == "ok" and body["graph"]["reachable"] is True
+    assert body["graph"]["uri"] is None  # not for anonymous callers
+    assert shared_graph.target.uri.split("//")[1] not in json.dumps(body)
+    wrong = shared_client.get("/health", headers={"X-API-Key": "not-the-key"})
+    assert wrong.status_code == 200 and wrong.json()["graph"]["uri"] is None
+    keyed = shared_client.get("/health", headers={"X-API-Key": api_key}).json()
+    assert keyed["graph"]["uri"] == shared_graph.target.uri
     assert body["graph"]["vector_index"] is False  # the embedded server has none
     (model,) = body["models"]
     assert model["name"] == "lightgcn" and model["version"] == shared_graph.record.version
