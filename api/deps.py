@@ -16,7 +16,8 @@ api_key_header = APIKeyHeader(
     name=API_KEY_HEADER,
     auto_error=False,
     description="Required by write and admin endpoints (and by reads when "
-    "GRAPHREC_API_LOCK_READS is set).",
+    "GRAPHREC_API_LOCK_READS is set); optional on /health, where it adds the graph's URI "
+    "and error text.",
 )
 
 

@@ -22,7 +22,7 @@ from graphrec.config import Settings, get_settings
 from graphrec.graph.errors import GraphError
 from graphrec.serving import NoModelError
 
-from . import errors
+from . import errors, openapi
 from .limits import BodyLimitMiddleware
 from .metrics import Metrics, MetricsMiddleware
 from .routes import admin, health, interactions, items, metrics, users
@@ -37,8 +37,10 @@ Recommendations from graph-trained embeddings, served from memory.
   `GRAPHREC_API_LOCK_READS` is set; they keep working while the graph is down.
 * **Writes** (`POST /interactions`, `POST /items`) and **admin** (`POST /admin/reload`)
   need the `X-API-Key` header; they answer 503 while the graph is unreachable.
+* `/health` is open; with the key it also shows the graph's URI and error text.
 * Errors are JSON `{"detail": ...}`: 404 unknown user/item/concept/model, 422 bad
-  parameters or body, 413 body too large, 503 graph unreachable.
+  parameters or body, 400 undecodable body or invalid Content-Length, 413 body too
+  large, 408 body not received in full in time, 503 graph unreachable.
 """
 
 
@@ -142,6 +144,7 @@ def create_app(
     ):
         app.include_router(router)
     errors.install(app)
+    openapi.install(app, options)
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=options.settings.api_max_body_bytes,

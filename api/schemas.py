@@ -4,88 +4,25 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    ValidationInfo,
-    field_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field
 
 from graphrec.recommend import Source
-from graphrec.schema import (
-    DEFAULT_INTERACTION_KIND,
-    MAX_ABS_VALUE,
-    MAX_ID_LENGTH,
-    MAX_TIMESTAMP,
-    ConceptKind,
-    InvalidIdError,
-    InvalidValueError,
-    check_timestamp,
-    check_value,
-    concept_id,
-    normalize_id,
+from graphrec.schema import DEFAULT_INTERACTION_KIND
+
+from .fields import (
+    KIND_PATTERN,
+    RELATION_PATTERN,
+    BusinessId,
+    ConceptId,
+    Text,
+    Timestamp,
+    Value,
 )
 
 #: Most interactions in one POST /interactions body.
 MAX_INTERACTIONS_PER_REQUEST = 10_000
 #: Most concepts one POST /items may attach.
 MAX_CONCEPTS_PER_ITEM = 100
-#: Interaction kinds and concept relations are short identifiers.
-KIND_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{0,63}$"
-RELATION_PATTERN = r"^[A-Za-z][A-Za-z0-9_.:\-]{0,127}$"
-
-
-def _business_id(value: str, info: ValidationInfo) -> str:
-    try:
-        return normalize_id(value, field=info.field_name or "id")
-    except InvalidIdError as exc:
-        raise ValueError(str(exc)) from None
-
-
-def _integer_as_text(value: object) -> object:
-    # Ids are strings in the graph: 42 and "42" are the same user (bools are not ids).
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return value
-
-
-BusinessId = Annotated[
-    str,
-    BeforeValidator(_integer_as_text),
-    Field(min_length=1, max_length=MAX_ID_LENGTH, examples=["42"]),
-    AfterValidator(_business_id),
-]
-
-
-def _shared_value(value: float, info: ValidationInfo) -> float:
-    try:
-        return check_value(value, field=info.field_name or "value")
-    except InvalidValueError as exc:
-        raise ValueError(str(exc)) from None
-
-
-def _shared_timestamp(value: int, info: ValidationInfo) -> int:
-    try:
-        return check_timestamp(value, field=info.field_name or "ts")
-    except InvalidValueError as exc:
-        raise ValueError(str(exc)) from None
-
-
-#: A weight or rating: a JSON number (not a bool, not a string), finite, with
-#: |x| <= MAX_ABS_VALUE: :func:`graphrec.schema.check_value`, the rule ingest applies.
-Value = Annotated[
-    float,
-    Field(strict=True, allow_inf_nan=False, ge=-MAX_ABS_VALUE, le=MAX_ABS_VALUE),
-    AfterValidator(_shared_value),
-]
-#: Seconds since the epoch: a JSON integer in [0, MAX_TIMESTAMP]
-#: (:func:`graphrec.schema.check_timestamp`, the rule ingest applies).
-Timestamp = Annotated[
-    int, Field(strict=True, ge=0, le=MAX_TIMESTAMP), AfterValidator(_shared_timestamp)
-]
 
 
 class ErrorOut(BaseModel):
@@ -272,6 +209,12 @@ class InteractionIn(BaseModel):
     )
 
 
+#: Several interactions in one body: at least one, at most MAX_INTERACTIONS_PER_REQUEST.
+InteractionList = Annotated[
+    list[InteractionIn], Field(min_length=1, max_length=MAX_INTERACTIONS_PER_REQUEST)
+]
+
+
 class InteractionsAccepted(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"accepted": 2, "users": 1}]})
 
@@ -285,7 +228,7 @@ class ConceptLink(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: str = Field(min_length=3, max_length=MAX_ID_LENGTH, examples=["genre:comedy", "tag:space"])
+    id: ConceptId
     relation: str | None = Field(
         default=None,
         pattern=RELATION_PATTERN,
@@ -293,18 +236,6 @@ class ConceptLink(BaseModel):
         examples=["has_genre"],
     )
     weight: Value = 1.0
-
-    @field_validator("id")
-    @classmethod
-    def _namespaced(cls, value: str) -> str:
-        kind, sep, name = value.partition(":")
-        kinds = ", ".join(k.value for k in ConceptKind)
-        if not sep or kind not in {k.value for k in ConceptKind}:
-            raise ValueError(f"concept ids look like '<kind>:<name>' with kind one of {kinds}")
-        try:
-            return concept_id(kind, name)
-        except InvalidIdError as exc:
-            raise ValueError(str(exc)) from None
 
     @property
     def kind(self) -> str:
@@ -330,7 +261,7 @@ class ItemCreate(BaseModel):
     )
 
     id: BusinessId
-    title: str | None = Field(default=None, max_length=1_000)
+    title: Text | None = Field(default=None, max_length=1_000)
     concepts: list[ConceptLink] = Field(
         default_factory=list,
         max_length=MAX_CONCEPTS_PER_ITEM,

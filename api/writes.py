@@ -132,6 +132,20 @@ async def write(
         delay *= 2
 
 
+def last_per_edge(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The last row per ``(user_id, item_id, kind)``, in order of their last appearance.
+
+    One edge is kept per key and a later row overwrites an earlier one, so the graph
+    ends the same either way; the engine is spared merging one edge thousands of times.
+    """
+    last: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for row in rows:
+        key = (row["user_id"], row["item_id"], row["kind"])
+        last.pop(key, None)
+        last[key] = row
+    return list(last.values())
+
+
 @dataclass
 class _Queued:
     rows: list[dict[str, Any]]
@@ -208,7 +222,7 @@ class InteractionWriter:
             waiting = [q for q in batch if not q.done.done()]  # skip cancelled requests
             if not waiting:
                 continue
-            rows = [row for q in waiting for row in q.rows]
+            rows = last_per_edge([row for q in waiting for row in q.rows])
             try:
                 await asyncio.wait_for(self._commit(rows), self.timeout)
                 self.on_commit(rows)

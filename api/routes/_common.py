@@ -28,28 +28,30 @@ def parse_id(value: str, field: str) -> str:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
 
 
-def parse_concept(value: str, field: str = "concept") -> str:
-    """A concept id from a query parameter, normalised as ``POST /items`` normalises it, or 422.
+def parse_concept(value: str) -> str:
+    """A concept id from a query parameter, normalised as ``POST /items`` normalises it.
 
     ``<kind>:<name>`` with a known kind becomes :func:`graphrec.schema.concept_id`
-    (``tag:Live Action`` is ``tag:live action``); any other text only gets the
-    id rule (NFC, format characters removed), and is then unknown (404).
+    (``tag:Live Action`` is ``tag:live action``); any other text is returned as
+    it is, and is then an unknown concept (404), as no concept has such an id.
     """
     kind, sep, name = value.partition(":")
-    try:
-        if sep and kind in {k.value for k in ConceptKind}:
+    if sep and kind in {k.value for k in ConceptKind}:
+        try:
             return concept_id(kind, name)
-        return normalize_id(value, field=field, url_path=False)
-    except InvalidIdError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"{field}: {exc}") from None
+        except InvalidIdError:
+            pass
+    return value
 
 
 def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` entries for error codes, all shaped like :class:`ErrorOut`."""
     text = {
+        400: "The body cannot be decoded (not UTF-8 JSON), or its Content-Length is invalid.",
         401: "Missing API key.",
         403: "Invalid API key, or the endpoint is disabled.",
         404: "Unknown user, item, concept or model.",
+        408: "The body did not arrive in full within the body timeout (the connection is closed).",
         409: "Conflict with the current state.",
         413: "Request body too large.",
         422: "Invalid parameters or body.",

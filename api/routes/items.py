@@ -12,6 +12,7 @@ from graphrec.schema import MAX_ID_LENGTH
 from graphrec.serving import vector_index_name
 
 from ..deps import IndexDep, ReadAccess, StateDep, WriteAccess
+from ..fields import path_id_schema
 from ..schemas import ColdStartOut, ItemCreate, ItemCreated, ModelRef, SimilarItemsOut
 from ..state import Index, ServiceState
 from ..writes import read_once
@@ -32,7 +33,15 @@ router = APIRouter(prefix="/items", tags=["items"])
 async def similar(
     state: StateDep,
     index: IndexDep,
-    item_id: Annotated[str, Path(min_length=1, max_length=MAX_ID_LENGTH, examples=["1"])],
+    item_id: Annotated[
+        str,
+        Path(
+            min_length=1,
+            max_length=MAX_ID_LENGTH,
+            examples=["1"],
+            json_schema_extra=path_id_schema(),
+        ),
+    ],
     k: TopK = 10,
     model: ModelName = None,
 ) -> SimilarItemsOut:
@@ -80,7 +89,7 @@ async def _from_vector_index(
     "",
     response_model=ItemCreated,
     status_code=status.HTTP_201_CREATED,
-    responses=errors(401, 403, 409, 413, 422, 503),
+    responses=errors(400, 401, 403, 408, 409, 413, 422, 503),
     summary="Add an item (cold start)",
     dependencies=[WriteAccess],
 )

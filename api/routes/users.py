@@ -18,6 +18,7 @@ from graphrec.recommend import (
 from graphrec.schema import MAX_ID_LENGTH
 
 from ..deps import IndexDep, ReadAccess, StateDep
+from ..fields import path_id_schema
 from ..schemas import ExplanationOut, ExplanationPathOut, ModelRef, RecommendationsOut
 from ..state import Index, ServiceState
 from ._common import (
@@ -42,7 +43,15 @@ router = APIRouter(prefix="/users", tags=["recommendations"], dependencies=[Read
 async def user_recommendations(
     state: StateDep,
     index: IndexDep,
-    user_id: Annotated[str, Path(min_length=1, max_length=MAX_ID_LENGTH, examples=["42"])],
+    user_id: Annotated[
+        str,
+        Path(
+            min_length=1,
+            max_length=MAX_ID_LENGTH,
+            examples=["42"],
+            json_schema_extra=path_id_schema(),
+        ),
+    ],
     k: TopK = 10,
     model: ModelName = None,
     exclude_seen: Annotated[
@@ -126,8 +135,24 @@ async def user_recommendations(
 async def explanation(
     state: StateDep,
     index: IndexDep,
-    user_id: Annotated[str, Path(min_length=1, max_length=MAX_ID_LENGTH, examples=["42"])],
-    item_id: Annotated[str, Path(min_length=1, max_length=MAX_ID_LENGTH, examples=["318"])],
+    user_id: Annotated[
+        str,
+        Path(
+            min_length=1,
+            max_length=MAX_ID_LENGTH,
+            examples=["42"],
+            json_schema_extra=path_id_schema(),
+        ),
+    ],
+    item_id: Annotated[
+        str,
+        Path(
+            min_length=1,
+            max_length=MAX_ID_LENGTH,
+            examples=["318"],
+            json_schema_extra=path_id_schema(),
+        ),
+    ],
     max_paths: Annotated[int, Query(ge=1, le=20, description="Paths to return.")] = 3,
     max_hops: Annotated[
         int, Query(ge=1, le=4, description="RELATED hops in knowledge-graph paths.")

@@ -55,6 +55,7 @@ def test_non_finite_numbers_answer_422_and_keep_the_connection(
         ({"ts": True}, "ts"),
         ({"ts": "5"}, "ts"),
         ({"ts": 5.5}, "ts"),
+        ({"ts": 1e300}, "ts"),
         ({"ts": -1}, "ts"),
         ({"ts": MAX_TIMESTAMP + 1}, "ts"),
         ({"weight": "5"}, "weight"),
