@@ -2,7 +2,7 @@
 
 - 422: invalid parameters or body, as a list of ``{type, loc, msg, input?, ctx?}``; the
   offending input is echoed only when it is small, with non-finite numbers spelled as
-  strings (``"NaN"``), so the error itself always encodes as JSON;
+  strings (``"NaN"``) and lone surrogates escaped, so the error itself always encodes;
 - 404: a user, item, concept or model the index does not know;
 - 409: an item id that is taken; a reload that finds no model to serve;
 - 503: the graph cannot be reached (reads served from memory keep working);
@@ -38,10 +38,13 @@ def _detail(code: int, message: str) -> JSONResponse:
 
 
 def _json_safe(value: Any) -> Any:
-    """``value`` with non-finite floats as the strings JSON lacks, other objects as text."""
+    """``value`` with non-finite floats as the strings JSON lacks, lone surrogates escaped,
+    other objects as text."""
     if isinstance(value, float) and not math.isfinite(value):
         return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
-    if value is None or isinstance(value, str | int | float):
+    if isinstance(value, str):  # a lone surrogate cannot be encoded: spell it \udXXX
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if value is None or isinstance(value, int | float):
         return value
     if isinstance(value, Mapping):
         return {str(key): _json_safe(item) for key, item in value.items()}
@@ -54,7 +57,7 @@ def _readable(error: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {
         "type": error["type"],
         "loc": [_json_safe(part) for part in error["loc"]],
-        "msg": error["msg"],
+        "msg": _json_safe(error["msg"]),
     }
     if "input" in error:
         echoed = _json_safe(error["input"])

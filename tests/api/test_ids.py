@@ -124,3 +124,28 @@ def test_path_ids_that_normalise_to_nothing_are_422(writable: TestClient, path: 
     response = writable.get(path)
     assert response.status_code == 422, response.text
     assert "_id" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/interactions", '{"user_id": "a\\ud800", "item_id": "%(item)s"}', "user_id"),
+        ("/items", '{"id": "lone-surrogate", "title": "t\\udc00"}', "title"),
+        ("/items", '{"id": "lone-surrogate", "concepts": [{"id": "tag:x\\ud800"}]}', "id"),
+    ],
+)
+def test_lone_surrogates_are_refused_by_name(
+    writable: TestClient, module_graph: Any, trained: Any, path: str, body: str, field: str
+) -> None:
+    """JSON can spell "\\ud800", UTF-8 (and so the graph) cannot hold it."""
+    with GraphClient.open(module_graph.target) as graph:
+        before = graph.read("graph/count_nodes")
+        response = writable.post(
+            path,
+            content=body % {"item": _item(trained)},
+            headers={"Content-Type": "application/json"},
+        )
+        assert response.status_code == 422, response.text
+        errors = [e for e in response.json()["detail"] if e["loc"][-1] == field]
+        assert errors and ("surrogate" in errors[0]["msg"] or "unicode" in errors[0]["msg"])
+        assert graph.read("graph/count_nodes") == before
