@@ -18,9 +18,10 @@ from typing import Any
 
 import pytest
 
-#: Examples per operation and phase; the run with the reads locked is there for the
-#: security checks and gets fewer.
+#: Examples per operation and phase, and the phases; the run with the reads locked is
+#: there for the security checks and gets fewer (the coverage phase is the longest).
 MAX_EXAMPLES = {False: 20, True: 5}
+PHASES = {False: "examples,coverage,fuzzing", True: "examples,fuzzing"}
 #: Every check but the ones that need stateful links (the document declares none).
 EXCLUDED_CHECKS = "use_after_free,ensure_resource_availability,object_level_authorization"
 #: A body over the size limit (10,001 interactions are more than 1 MB) is refused with 413,
@@ -32,7 +33,7 @@ expected-statuses = [400, 401, 403, 404, 405, 406, 409, 413, 415, 422]
 
 
 def run_schemathesis(
-    url: str, api_key: str, folder: Path, max_examples: int
+    url: str, api_key: str, folder: Path, max_examples: int, phases: str
 ) -> subprocess.CompletedProcess[str]:
     config = folder / "schemathesis.toml"
     config.write_text(CONFIG)
@@ -49,7 +50,7 @@ def run_schemathesis(
         "--exclude-checks",
         EXCLUDED_CHECKS,
         "--phases",
-        "examples,coverage,fuzzing",
+        phases,
         "--max-examples",
         str(max_examples),
         "--seed",
@@ -66,7 +67,10 @@ def run_schemathesis(
         "--output-truncate",
         "true",
     ]
-    return subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    # In the test's folder: the CLI keeps a cache of past failures in its working directory.
+    return subprocess.run(
+        command, cwd=folder, capture_output=True, text=True, timeout=300, check=False
+    )
 
 
 @pytest.mark.parametrize("lock_reads", [False, True], ids=["reads-open", "reads-locked"])
@@ -80,7 +84,9 @@ def test_the_api_conforms_to_its_document(
 ) -> None:
     app = make_app(fresh_graph, api_lock_reads=lock_reads)
     with serve(app) as server:
-        result = run_schemathesis(server.url, api_key, tmp_path, MAX_EXAMPLES[lock_reads])
+        result = run_schemathesis(
+            server.url, api_key, tmp_path, MAX_EXAMPLES[lock_reads], PHASES[lock_reads]
+        )
     assert result.returncode == 0, _failures(result.stdout) + result.stderr[-2000:]
     assert "8 selected / 8 total" in result.stdout  # every operation was tested
 
