@@ -22,8 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from graphrec.graph.errors import GraphError
-from graphrec.recommend import UnknownError
-from graphrec.serving import NoModelError
+from graphrec.serving import NoModelError, UnknownError
 
 from .writes import GRAPH_FAILURES, ItemExistsError, unavailable
 

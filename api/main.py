@@ -25,7 +25,18 @@ from graphrec.serving import NoModelError
 from . import errors, openapi
 from .limits import BodyLimitMiddleware
 from .metrics import Metrics, MetricsMiddleware
-from .routes import admin, health, interactions, items, metrics, users
+from .routes import (
+    admin,
+    catalog,
+    health,
+    interactions,
+    items,
+    metrics,
+    profiles,
+    ui,
+    users,
+)
+from .routes import models as model_routes
 from .state import ServiceOptions, ServiceState
 
 log = logging.getLogger("graphrec.api")
@@ -38,6 +49,8 @@ Recommendations from graph-trained embeddings, served from memory.
 * **Writes** (`POST /interactions`, `POST /items`) and **admin** (`POST /admin/reload`)
   need the `X-API-Key` header; they answer 503 while the graph is unreachable.
 * `/health` is open; with the key it also shows the graph's URI and error text.
+* **The explorer page** (`/ui`) shows a user's history, recommendations and their
+  explanation paths, through these same endpoints.
 * Errors are JSON `{"detail": ...}`: 404 unknown user/item/concept/model, 422 bad
   parameters or body, 400 undecodable body or invalid Content-Length, 413 body too
   large, 408 body not received in full in time, 503 graph unreachable.
@@ -136,11 +149,15 @@ def create_app(
     app.state.metrics = metrics_store = Metrics()
     for router in (
         users.router,
+        profiles.router,
         items.router,
+        catalog.router,
+        model_routes.router,
         interactions.router,
         admin.router,
         health.router,
         metrics.router,
+        ui.router,
     ):
         app.include_router(router)
     errors.install(app)

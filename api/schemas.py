@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from graphrec.recommend import Source
 from graphrec.schema import DEFAULT_INTERACTION_KIND
+from graphrec.serving import Source
 
 from .fields import (
     KIND_PATTERN,
@@ -171,6 +171,142 @@ class SimilarItemsOut(BaseModel):
     item_id: str
     model: ModelRef
     items: list[ScoredItemOut]
+
+
+# -- users, items and models as a client reads them ------------------------------------------------------
+class ConceptCountOut(BaseModel):
+    id: str = Field(examples=["genre:drama"])
+    kind: str = Field(examples=["genre"], description="The concept id's namespace.")
+    count: int = Field(ge=1, examples=[12], description="The user's items that have it.")
+
+
+class RecentInteractionOut(BaseModel):
+    item_id: str = Field(examples=["318"])
+    title: str | None = Field(examples=["Shawshank Redemption, The (1994)"])
+    kind: str | None = Field(examples=["rating"])
+    ts: int | None = Field(description="Seconds since the epoch.", examples=[1700000000])
+    rating: float | None = Field(default=None, examples=[4.5])
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "42",
+                    "interactions": 87,
+                    "items": 85,
+                    "last_interaction_ts": 1700000000,
+                    "top_concepts": [
+                        {"id": "genre:drama", "kind": "genre", "count": 40},
+                        {"id": "genre:comedy", "kind": "genre", "count": 21},
+                    ],
+                    "recent": [
+                        {
+                            "item_id": "318",
+                            "title": "Shawshank Redemption, The (1994)",
+                            "kind": "rating",
+                            "ts": 1700000000,
+                            "rating": 4.5,
+                        }
+                    ],
+                    "model": {"name": "lightgcn", "version": 3},
+                    "source": "model",
+                    "trained": True,
+                    "folded_in": False,
+                }
+            ]
+        }
+    )
+
+    id: str
+    interactions: int = Field(description="INTERACTED edges in the graph (one per item and kind).")
+    items: int = Field(description="Distinct items the service counts as seen.")
+    last_interaction_ts: int | None = Field(
+        description="The latest interaction time in the graph (seconds since the epoch)."
+    )
+    top_concepts: list[ConceptCountOut] = Field(
+        description="The concepts of the user's items, most frequent first."
+    )
+    recent: list[RecentInteractionOut] = Field(description="Newest first.")
+    model: ModelRef = Field(description="The model `source`, `trained` and `folded_in` refer to.")
+    source: Source = Field(description="Where this model's recommendations for the user come from.")
+    trained: bool = Field(description="Whether the model version has a trained embedding for them.")
+    folded_in: bool = Field(
+        description="Whether the user is folded in: ranked from their items without retraining, "
+        "because they interacted after the model version was written or were not trained."
+    )
+
+
+class UserSummaryOut(BaseModel):
+    id: str = Field(examples=["42"])
+    items: int = Field(description="Distinct items the service counts as seen.", examples=[85])
+
+
+class UsersOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"users": [{"id": "42", "items": 85}, {"id": "7", "items": 60}], "total": 610}
+            ]
+        }
+    )
+
+    users: list[UserSummaryOut] = Field(description="Most items first, then by id.")
+    total: int = Field(description="Users with interactions that match the prefix.")
+
+
+class ItemConceptOut(BaseModel):
+    id: str = Field(examples=["genre:drama"])
+    kind: str = Field(examples=["genre"])
+
+
+class ItemOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "318",
+                    "title": "Shawshank Redemption, The (1994)",
+                    "concepts": [
+                        {"id": "genre:crime", "kind": "genre"},
+                        {"id": "genre:drama", "kind": "genre"},
+                    ],
+                    "popularity": 317,
+                }
+            ]
+        }
+    )
+
+    id: str
+    title: str | None
+    concepts: list[ItemConceptOut] = Field(description="Direct HAS_CONCEPT links, by id.")
+    popularity: int = Field(description="Users who interacted with it.")
+
+
+class ServedModelOut(BaseModel):
+    name: str = Field(examples=["lightgcn"])
+    version: int = Field(examples=[3])
+    dim: int = Field(examples=[64])
+    trained_at: str = Field(examples=["2025-01-01T12:00:00+00:00"])
+    default: bool
+    metrics: dict[str, Any] = Field(
+        description="Test metrics stored on the Model node (non-finite values as null).",
+        examples=[{"recall@20": 0.41, "ndcg@20": 0.39}],
+    )
+    params: dict[str, Any] = Field(
+        description="The run's settings stored on the Model node.",
+        examples=[{"model": "lightgcn", "epochs": 40, "lr": 0.005}],
+    )
+    history: list[dict[str, Any]] = Field(
+        description="The training curve, one object per epoch (empty when the run saved none).",
+        examples=[[{"epoch": 1, "loss": 0.69, "seconds": 0.4, "val_recall@20": 0.12}]],
+    )
+
+
+class ModelsOut(BaseModel):
+    default: str = Field(description="The model used when a request names none.")
+    models: list[ServedModelOut]
 
 
 # -- interactions --------------------------------------------------------------------------------------

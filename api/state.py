@@ -1,7 +1,8 @@
 """What the running service holds: graph clients, the current index, the writer.
 
-The index is one immutable :class:`Index` object (snapshot of catalog and
-model versions, plus the interaction state) behind one reference. A request
+The index is one :class:`Index` object behind one reference: an immutable
+snapshot of catalog and model versions, plus the interaction state, which
+interactions update in place. A request
 reads the reference once and ranks with that object only, so it sees one
 model version however the reference changes meanwhile; ``POST /admin/reload``
 and ``POST /items`` build a new object and swap the reference (serialised by
@@ -24,9 +25,14 @@ from graphrec.graph.capabilities import probe
 from graphrec.graph.client import AsyncGraphClient, ConnectionTarget, GraphClient
 from graphrec.graph.connect import resolve_target
 from graphrec.graph.errors import GraphUnavailableError
-from graphrec.recommend import InteractionState, Snapshot
 from graphrec.schema import NodeLabel
-from graphrec.serving import LoadedIndex, ensure_item_vector_index, load_index
+from graphrec.serving import (
+    InteractionState,
+    LoadedIndex,
+    Snapshot,
+    ensure_item_vector_index,
+    load_index,
+)
 from graphrec.writeback import ModelRecord
 
 from .metrics import Metrics

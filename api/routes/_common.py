@@ -4,12 +4,25 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import HTTPException, Query, status
+from fastapi import HTTPException, Path, Query, status
 
-from graphrec.recommend import MAX_K, Ranking
-from graphrec.schema import ConceptKind, InvalidIdError, concept_id, normalize_id
+from graphrec.schema import MAX_ID_LENGTH, ConceptKind, InvalidIdError, concept_id, normalize_id
+from graphrec.serving import MAX_K, Ranking
 
+from ..fields import path_id_schema
 from ..schemas import ErrorOut, ModelRef, ScoredItemOut
+
+
+def id_path(example: str) -> Any:
+    """``Path(...)`` of a ``{user_id}`` or ``{item_id}``, with the id rule's pattern
+    (the route checks the value with :func:`parse_id`)."""
+    return Path(
+        min_length=1,
+        max_length=MAX_ID_LENGTH,
+        examples=[example],
+        json_schema_extra=path_id_schema(),
+    )
+
 
 #: ``?k=``: how many items a ranking endpoint returns.
 TopK = Annotated[int, Query(ge=1, le=MAX_K, description="How many items.")]

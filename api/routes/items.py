@@ -5,18 +5,15 @@ from __future__ import annotations
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Path, status
+from fastapi import APIRouter, status
 
-from graphrec.recommend import Ranking, ScoredItem, Source, similar_items
-from graphrec.schema import MAX_ID_LENGTH
-from graphrec.serving import vector_index_name
+from graphrec.serving import Ranking, ScoredItem, Source, similar_items, vector_index_name
 
 from ..deps import IndexDep, ReadAccess, StateDep, WriteAccess
-from ..fields import path_id_schema
 from ..schemas import ColdStartOut, ItemCreate, ItemCreated, ModelRef, SimilarItemsOut
 from ..state import Index, ServiceState
 from ..writes import read_once
-from ._common import ModelName, TopK, errors, model_ref, parse_id, scored_items
+from ._common import ModelName, TopK, errors, id_path, model_ref, parse_id, scored_items
 
 log = logging.getLogger("graphrec.api")
 
@@ -33,15 +30,7 @@ router = APIRouter(prefix="/items", tags=["items"])
 async def similar(
     state: StateDep,
     index: IndexDep,
-    item_id: Annotated[
-        str,
-        Path(
-            min_length=1,
-            max_length=MAX_ID_LENGTH,
-            examples=["1"],
-            json_schema_extra=path_id_schema(),
-        ),
-    ],
+    item_id: Annotated[str, id_path("1")],
     k: TopK = 10,
     model: ModelName = None,
 ) -> SimilarItemsOut:

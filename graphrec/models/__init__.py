@@ -7,10 +7,13 @@ from graphrec.models.most_popular import MostPopular
 from graphrec.models.ngcf import NGCF
 from graphrec.models.registry import (
     MODELS,
+    TRAINING_DEFAULTS,
+    TrainingDefaults,
     UnknownModelError,
     get_model,
     model_name,
     resolve_model,
+    training_defaults,
 )
 from graphrec.models.relation_gnn import RelationAwareGNN
 
@@ -24,8 +27,11 @@ __all__ = [
     "Recommendations",
     "Recommender",
     "RelationAwareGNN",
+    "TRAINING_DEFAULTS",
+    "TrainingDefaults",
     "UnknownModelError",
     "get_model",
     "model_name",
     "resolve_model",
+    "training_defaults",
 ]

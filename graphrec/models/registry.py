@@ -6,6 +6,7 @@ model means adding a line here, and the shared model tests pick it up.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from graphrec.models.base import Recommender
@@ -21,6 +22,40 @@ MODELS: dict[str, type[Recommender]] = {
     "ngcf": NGCF,
     "relgnn": RelationAwareGNN,
     "most_popular": MostPopular,
+}
+
+
+@dataclass(frozen=True)
+class TrainingDefaults:
+    """A model's default training settings: what :func:`graphrec.training.train` and
+    ``graphrec train`` use when a setting is not given.
+
+    Attributes:
+        lr: Adam learning rate.
+        epochs: Most epochs.
+        eval_every: Epochs between validations (early stopping looks only at these).
+        patience: Validations in a row without a better validation Recall@20 before
+            stopping (0: never stop early).
+        reg: :math:`L_2` weight on the batch's ego embeddings.
+        batch_size: Training interactions per step.
+    """
+
+    lr: float = 1e-3
+    epochs: int = 100
+    eval_every: int = 1
+    patience: int = 10
+    reg: float = 1e-4
+    batch_size: int = 2048
+
+
+#: Per-model defaults, chosen on validation splits only (bench/tune.py; the table and the
+#: reasons are in bench/RESULTS.md, "Default training settings").
+TRAINING_DEFAULTS: dict[str, TrainingDefaults] = {
+    "mf": TrainingDefaults(),
+    "lightgcn": TrainingDefaults(),
+    "ngcf": TrainingDefaults(),
+    "relgnn": TrainingDefaults(),
+    "most_popular": TrainingDefaults(),
 }
 
 
@@ -65,3 +100,11 @@ def get_model(name_or_class: str | type[Recommender], **kwargs: Any) -> Recommen
         UnknownModelError: listing the known names.
     """
     return resolve_model(name_or_class)(**kwargs)
+
+
+def training_defaults(name_or_class: str | type[Recommender] | Recommender) -> TrainingDefaults:
+    """The default training settings of a registered model (plain defaults for others)."""
+    try:
+        return TRAINING_DEFAULTS[model_name(name_or_class)]
+    except (KeyError, UnknownModelError):
+        return TrainingDefaults()

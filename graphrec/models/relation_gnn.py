@@ -99,7 +99,7 @@ class RelationAwareGNN(Recommender):
     Concept embeddings :math:`\mathbf{e}^{(0)}_c` may start from knowledge-graph
     embeddings (e.g. TransE), see :meth:`init_concept_embeddings`.
 
-    **Mini-batches** (:mod:`graphrec.minibatch`): users, items and concepts
+    **Mini-batches** (:mod:`graphrec.training.minibatch`): users, items and concepts
     form one node space (:meth:`sampling_graph`) whose edges carry their
     relation as ``edge_type``; the sampler's fan-out applies per (node,
     relation), so a sampled node keeps every relation it has. On a sampled

@@ -32,7 +32,7 @@ from graphrec.graph.client import ConnectionTarget, GraphClient
 from graphrec.graph.embedded import EmbeddedServer, free_port
 from graphrec.ingest import ingest
 from graphrec.loaders.rows import UserRow
-from graphrec.train import train
+from graphrec.training import train
 from graphrec.writeback import Embeddings, ModelRecord, write_embeddings
 
 with warnings.catch_warnings():

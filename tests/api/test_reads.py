@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from graphrec.graph.client import GraphClient
-from graphrec.recommend import MAX_K
+from graphrec.serving import MAX_K
 
 
 def test_recommendations_match_the_trained_embeddings(

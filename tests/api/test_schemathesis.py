@@ -83,12 +83,13 @@ def test_the_api_conforms_to_its_document(
     lock_reads: bool,
 ) -> None:
     app = make_app(fresh_graph, api_lock_reads=lock_reads)
+    operations = sum(len(methods) for methods in app.openapi()["paths"].values())
     with serve(app) as server:
         result = run_schemathesis(
             server.url, api_key, tmp_path, MAX_EXAMPLES[lock_reads], PHASES[lock_reads]
         )
     assert result.returncode == 0, _failures(result.stdout) + result.stderr[-2000:]
-    assert "8 selected / 8 total" in result.stdout  # every operation was tested
+    assert f"{operations} selected / {operations} total" in result.stdout  # all were tested
 
 
 def _failures(output: str) -> str:

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from graphrec.api.schemas import MAX_INTERACTIONS_PER_REQUEST
 from graphrec.graph.client import GraphClient
-from graphrec.recommend import fold_in
+from graphrec.serving import fold_in
 
 
 @pytest.fixture
