@@ -22,13 +22,13 @@ def live(
         yield server
 
 
-def _request(length: int) -> bytes:
+def _request(length: int, key: str) -> bytes:
     return (
         "POST /interactions HTTP/1.1\r\n"
         "Host: 127.0.0.1\r\n"
         "Content-Type: application/json\r\n"
         f"Content-Length: {length}\r\n"
-        "X-API-Key: test-key-0123456789\r\n\r\n"
+        f"X-API-Key: {key}\r\n\r\n"
     ).encode()
 
 
@@ -45,9 +45,9 @@ def _answer(sock: socket.socket) -> tuple[bytes, float, bool]:
     return data, (answered_at or time.monotonic()) - started, True
 
 
-def test_a_short_body_is_answered_408_and_the_connection_closed(live: Any) -> None:
+def test_a_short_body_is_answered_408_and_the_connection_closed(live: Any, api_key: str) -> None:
     with socket.create_connection(("127.0.0.1", live.port)) as sock:
-        sock.sendall(_request(100) + b'{"user_id": "x"')  # 15 of 100 bytes, then nothing
+        sock.sendall(_request(100, api_key) + b'{"user_id": "x"')  # 15 of 100 bytes, then nothing
         data, seconds, closed = _answer(sock)
     assert data.startswith(b"HTTP/1.1 408"), data[:200]
     assert b"request body" in data and b"timeout" in data.lower()
@@ -55,11 +55,11 @@ def test_a_short_body_is_answered_408_and_the_connection_closed(live: Any) -> No
     assert seconds < BODY_TIMEOUT + 2.0
 
 
-def test_a_trickled_body_is_bounded_as_a_whole(live: Any) -> None:
+def test_a_trickled_body_is_bounded_as_a_whole(live: Any, api_key: str) -> None:
     """A byte every 0.1 s never lets one read time out; the whole body still must arrive in time."""
     started = time.monotonic()
     with socket.create_connection(("127.0.0.1", live.port)) as sock:
-        sock.sendall(_request(1_000))
+        sock.sendall(_request(1_000, api_key))
         sock.settimeout(0.2)
         answer = b""
         for _ in range(100):
@@ -77,12 +77,12 @@ def test_a_trickled_body_is_bounded_as_a_whole(live: Any) -> None:
     assert seconds < BODY_TIMEOUT + 2.0
 
 
-def test_a_whole_body_within_the_timeout_is_served(live: Any, trained: Any) -> None:
+def test_a_whole_body_within_the_timeout_is_served(live: Any, api_key: str) -> None:
     with httpx.Client(base_url=f"http://127.0.0.1:{live.port}") as client:
         assert client.get("/health").status_code == 200
         response = client.post(
             "/interactions",
             content=b'{"user_id": "u0", "item_id": "no-such-item"}',
-            headers={"Content-Type": "application/json", "X-API-Key": "test-key-0123456789"},
+            headers={"Content-Type": "application/json", "X-API-Key": api_key},
         )
         assert response.status_code == 404  # read, parsed and answered: nothing timed out
