@@ -271,7 +271,8 @@ class ServiceState:
             if item_id in index.snapshot.catalog.item_pos:
                 raise ItemExistsError(f"item {item_id!r} already exists")
             concept_ids = [c["id"] for c in concepts]
-            snapshot, vectors = index.snapshot.with_item(item_id, title, concept_ids)
+            links = [(c["id"], c["relation"], c.get("weight", 1.0)) for c in concepts]
+            snapshot, vectors = index.snapshot.with_item(item_id, title, concept_ids, links)
             properties = {
                 index.records[name].property: vector.astype(float).tolist()
                 for name, vector in vectors.items()

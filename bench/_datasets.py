@@ -23,9 +23,16 @@ SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 LOADERS = Path(__file__).resolve().parents[1] / "loaders" / "examples"
 
 #: name -> (loader format, source folder, loader options)
-DATASETS: dict[str, tuple[str, Path, dict[str, Any]]] = {
+DATASETS: dict[str, tuple[str, Path | None, dict[str, Any]]] = {
     "ml-latest-small": ("movielens", SHARED / "ml-latest-small", {}),
     "lastfm-kg": ("csv", SHARED / "lastfm-kg", {"mapping": LOADERS / "lastfm-kg" / "mapping.toml"}),
+    # The generator's typed entity KG (artists, producers, labels, hub countries), where a
+    # share of every user's taste goes through entities: the KG carries signal by design.
+    "synthetic-entity-kg": (
+        "synthetic",
+        None,
+        {"users": 3_000, "items": 2_000, "interactions": 60_000, "seed": 0, "entity_kg": True},
+    ),
 }
 
 
@@ -34,7 +41,7 @@ def dataset_export(name: str, *, refresh: bool = False) -> tuple[Any, Any]:
     folder = OUT / "datasets" / name
     if refresh or not (folder / "manifest.json").is_file():
         fmt, source, options = DATASETS[name]
-        if not source.is_dir():
+        if source is not None and not source.is_dir():
             raise SystemExit(f"{source} is missing: this benchmark needs ../shared/data/{name}")
         with tempfile.TemporaryDirectory() as tmp:
             server = EmbeddedServer(Path(tmp), bolt_port=free_port(), http_port=free_port())

@@ -49,6 +49,7 @@ def run(data: RecData, model: str, lr: float, epochs: int, seed: int, dim: int) 
         epochs=epochs,
         lr=lr,
         patience=0,
+        eval_every=1,
         seed=seed,
         progress=False,
     )

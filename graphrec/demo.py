@@ -88,10 +88,8 @@ def run_demo(settings: Settings, options: DemoOptions) -> dict[str, PipelineResu
 
         _say("3/6 training (BPR, early stopping on validation Recall@20)")
         split = {"split": "random", "test_ratio": 0.2, "seed": options.seed}
-        train_kwargs = {
+        train_kwargs = {  # the models' own defaults (graphrec models), capped in epochs
             "epochs": options.epochs,
-            "lr": 5e-3,
-            "batch_size": 2048,
             "seed": options.seed,
             "model_kwargs": {"embedding_dim": options.dim},
         }

@@ -85,8 +85,10 @@ async def _from_vector_index(
 async def create_item(state: StateDep, body: ItemCreate) -> ItemCreated:
     """Create an item with its concepts and `HAS_CONCEPT` edges.
 
-    Each loaded model gets a cold-start embedding for it, the mean of its
-    concepts' centroids over trained items; it is written to the graph under
+    Each loaded model gets a cold-start embedding for it: for relgnn, its
+    readout over the item's concept links with the trained relation weights and
+    the written-back concept vectors (inductive, no retraining); for the other
+    models, the mean of its concepts' centroids over trained items. It is written to the graph under
     the model version's embedding property, and the item can be recommended and
     found as similar at once. Unknown concepts are created. 409 if the id exists.
     """

@@ -35,11 +35,11 @@ class CoEngagementRule:
 
 def co_engagement_edges(
     train: Tensor, num_users: int, num_items: int, rule: CoEngagementRule = CoEngagementRule()
-) -> Tensor:
+) -> tuple[Tensor, Tensor]:
     """Directed ``(item, item)`` co-engagement pairs among the training pairs ``train``
-    (shape ``(2, E)``), as a ``(2, P)`` tensor of item indices."""
+    (shape ``(2, E)``), as a ``(2, P)`` tensor of item indices, and their cosine weights."""
     if train.size(1) == 0:
-        return torch.empty(2, 0, dtype=torch.long)
+        return torch.empty(2, 0, dtype=torch.long), torch.empty(0)
     user, item = train.cpu().numpy()
     links = co_engagement(
         user.astype(np.int64),
@@ -49,4 +49,5 @@ def co_engagement_edges(
         min_shared=rule.min_shared,
         top_k=rule.top_k,
     )
-    return torch.from_numpy(np.stack([links.source, links.target]).astype(np.int64))
+    pairs = torch.from_numpy(np.stack([links.source, links.target]).astype(np.int64))
+    return pairs, torch.from_numpy(links.weight.astype(np.float32))

@@ -33,6 +33,9 @@ class KnowledgeGraph:
         edge_index: ``(head, tail)`` entity indices, shape ``(2, E)``.
         edge_type: Relation index per edge, shape ``(E,)``.
         relation_names: Name of each relation index.
+        edge_weight: The edge's ``weight`` where the export has one (how often a tag
+            was applied, a co-engagement cosine), else 1; shape ``(E,)``.
+            :obj:`None` means 1 everywhere.
     """
 
     num_items: int
@@ -40,6 +43,13 @@ class KnowledgeGraph:
     edge_index: Tensor
     edge_type: Tensor
     relation_names: list[str]
+    edge_weight: Tensor | None = None
+
+    def weights(self) -> Tensor:
+        """:attr:`edge_weight`, or ones."""
+        if self.edge_weight is None:
+            return torch.ones(self.num_edges)
+        return self.edge_weight
 
     @property
     def num_relations(self) -> int:
@@ -64,7 +74,7 @@ class KnowledgeGraph:
         num_concepts = num_nodes(data, "concept")
         known = list(getattr(data, "relation_names", None) or [])
         vocabulary = list(known)  # plus edge-type names for edges without a relation
-        heads, tails, types = [], [], []
+        heads, tails, types, weights = [], [], [], []
         for edge_type in (HAS_CONCEPT, RELATED, SUBCONCEPT_OF, CO_ENGAGED):
             if edge_type in skip:
                 continue
@@ -74,6 +84,8 @@ class KnowledgeGraph:
             src, dst = store.edge_index.long()
             heads.append(src + (num_items if edge_type[0] == "concept" else 0))
             tails.append(dst + (num_items if edge_type[2] == "concept" else 0))
+            has_weight = "weight" in store and store.weight.numel() == src.numel()
+            weights.append(store.weight.float() if has_weight else torch.ones(src.numel()))
             if "relation" in store and known:
                 relation = store.relation.long()
                 if int(relation.min()) < 0 or int(relation.max()) >= len(known):
@@ -97,6 +109,7 @@ class KnowledgeGraph:
             edge_index=torch.stack([torch.cat(heads), torch.cat(tails)]),
             edge_type=edge_type_index,
             relation_names=[vocabulary[index] for index in used.tolist()],
+            edge_weight=torch.cat(weights),
         )
 
 
@@ -107,9 +120,11 @@ def add_item_links(
     *,
     num_items: int,
     num_concepts: int = 0,
+    edge_weight: Tensor | None = None,
 ) -> KnowledgeGraph | None:
-    """``kg`` (or an empty graph) plus item-item edges ``edge_index`` of one ``relation``,
-    such as co-engagement derived from the training interactions."""
+    """``kg`` (or an empty graph) plus item-item edges ``edge_index`` of one ``relation``
+    (weights ``edge_weight``, default 1), such as co-engagement derived from the training
+    interactions."""
     if edge_index.size(1) == 0:
         return kg
     if kg is None:
@@ -126,6 +141,9 @@ def add_item_links(
         edge_index=torch.cat([kg.edge_index, edge_index.long()], dim=1),
         edge_type=torch.cat([kg.edge_type, code]),
         relation_names=names,
+        edge_weight=torch.cat(
+            [kg.weights(), torch.ones(code.numel()) if edge_weight is None else edge_weight.float()]
+        ),
     )
 
 
@@ -143,4 +161,5 @@ def without_relation(kg: KnowledgeGraph | None, relation: str) -> KnowledgeGraph
         edge_index=kg.edge_index[:, keep],
         edge_type=edge_type,
         relation_names=[kg.relation_names[i] for i in used.tolist()],
+        edge_weight=kg.weights()[keep],
     )

@@ -249,7 +249,12 @@ def with_co_engagement(
     rec: RecData, rule: CoEngagementRule, *, num_concepts: int
 ) -> KnowledgeGraph | None:
     """``rec``'s knowledge graph plus co-engagement links among its training pairs only."""
-    links = co_engagement_edges(rec.train, rec.num_users, rec.num_items, rule)
+    links, weight = co_engagement_edges(rec.train, rec.num_users, rec.num_items, rule)
     return add_item_links(
-        rec.kg, links, CO_ENGAGED_RELATION, num_items=rec.num_items, num_concepts=num_concepts
+        rec.kg,
+        links,
+        CO_ENGAGED_RELATION,
+        num_items=rec.num_items,
+        num_concepts=num_concepts,
+        edge_weight=weight,
     )

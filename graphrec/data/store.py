@@ -34,6 +34,7 @@ def fingerprint(data: RecData) -> str:
         digest.update(f"kg:{kg.num_concepts}:{','.join(kg.relation_names)}".encode())
         digest.update(kg.edge_index.long().contiguous().cpu().numpy().tobytes())
         digest.update(kg.edge_type.long().contiguous().cpu().numpy().tobytes())
+        digest.update(kg.weights().float().contiguous().cpu().numpy().tobytes())
     return digest.hexdigest()[:16]
 
 
@@ -59,6 +60,7 @@ def save_split(data: RecData, path: str | Path) -> Path:
             "edge_index": kg.edge_index,
             "edge_type": kg.edge_type,
             "relation_names": list(kg.relation_names),
+            "edge_weight": kg.edge_weight,
         },
     }
     partial = path.with_suffix(".tmp")

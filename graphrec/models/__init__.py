@@ -1,6 +1,8 @@
 """Recommendation models (PyTorch Geometric style), one per file, plus the registry."""
 
 from graphrec.models.base import Embeddings, Recommendations, Recommender
+from graphrec.models.kgat import KGAT
+from graphrec.models.kgin import KGIN
 from graphrec.models.lightgcn import LightGCN
 from graphrec.models.mf import MF
 from graphrec.models.most_popular import MostPopular
@@ -18,6 +20,8 @@ from graphrec.models.registry import (
 from graphrec.models.relation_gnn import RelationAwareGNN
 
 __all__ = [
+    "KGAT",
+    "KGIN",
     "MF",
     "MODELS",
     "NGCF",

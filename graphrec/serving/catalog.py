@@ -40,6 +40,9 @@ class Catalog:
         item_concepts: Concept positions of each item (direct ``HAS_CONCEPT`` edges).
         concept_ids: Business ids of the concepts.
         concept_ancestors: Each concept's position with all its ancestors' positions.
+        item_links: Each item's ``(concept position, relation, weight)`` links, when the
+            catalog was built with them (relgnn's inductive cold start reads them);
+            empty otherwise.
     """
 
     item_ids: tuple[str, ...]
@@ -47,12 +50,15 @@ class Catalog:
     item_concepts: tuple[tuple[int, ...], ...]
     concept_ids: tuple[str, ...]
     concept_ancestors: tuple[tuple[int, ...], ...]
+    item_links: tuple[tuple[tuple[int, str, float], ...], ...] = ()
     item_pos: Mapping[str, int] = field(init=False, repr=False, compare=False)
     concept_pos: Mapping[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not len(self.item_ids) == len(self.titles) == len(self.item_concepts):
             raise ValueError("item_ids, titles and item_concepts need one entry per item")
+        if self.item_links and len(self.item_links) != len(self.item_ids):
+            raise ValueError("item_links needs one entry per item")
         object.__setattr__(self, "item_pos", id_index(self.item_ids))
         object.__setattr__(self, "concept_pos", id_index(self.concept_ids))
 
@@ -64,6 +70,7 @@ class Catalog:
         item_concepts: Sequence[Iterable[str]],
         concept_ids: Sequence[str],
         subconcept_of: Iterable[tuple[str, str]] = (),
+        item_links: Sequence[Sequence[tuple[str, str, float]]] | None = None,
     ) -> Catalog:
         """A catalog from business ids.
 
@@ -73,6 +80,8 @@ class Catalog:
             item_concepts: Concept ids per item; ids not in ``concept_ids`` are dropped.
             concept_ids: All concepts.
             subconcept_of: ``(child, parent)`` concept id pairs.
+            item_links: Per item, ``(concept id, relation, weight)`` of its links (default:
+                not kept).
         """
         concept_pos = {c: i for i, c in enumerate(concept_ids)}
         parents: list[list[int]] = [[] for _ in concept_ids]
@@ -83,13 +92,25 @@ class Catalog:
             tuple(sorted({concept_pos[c] for c in concepts if c in concept_pos}))
             for concepts in item_concepts
         )
+        links = ()
+        if item_links is not None:
+            links = tuple(
+                tuple((concept_pos[c], r, float(w)) for c, r, w in item if c in concept_pos)
+                for item in item_links
+            )
         return cls(
             item_ids=tuple(item_ids),
             titles=tuple(titles),
             item_concepts=memberships,
             concept_ids=tuple(concept_ids),
             concept_ancestors=tuple(_ancestors(parents)),
+            item_links=links,
         )
+
+    def links_of(self, position: int) -> tuple[tuple[int, str, float], ...]:
+        """Item ``position``'s ``(concept position, relation, weight)`` links (empty when
+        the catalog does not keep them)."""
+        return self.item_links[position] if self.item_links else ()
 
     @property
     def num_items(self) -> int:
@@ -127,9 +148,15 @@ class Catalog:
         return tuple(sorted({self.concept_pos[c] for c in concept_ids if c in self.concept_pos}))
 
     def with_item(
-        self, item_id: str, title: str | None, concept_ids: Sequence[str]
+        self,
+        item_id: str,
+        title: str | None,
+        concept_ids: Sequence[str],
+        links: Sequence[tuple[str, str, float]] = (),
     ) -> tuple[Catalog, tuple[str, ...]]:
         """A new catalog with one more item (last position), creating unknown concepts.
+        ``links`` are its ``(concept id, relation, weight)`` links, kept when this catalog
+        keeps links.
 
         Returns the catalog and the concept ids that were new to it.
         """
@@ -145,6 +172,12 @@ class Catalog:
             item_concepts=self.item_concepts + (memberships,),
             concept_ids=all_concepts,
             concept_ancestors=self.concept_ancestors + tuple((positions[c],) for c in new_concepts),
+            item_links=self.item_links
+            + (
+                (tuple((positions[c], r, float(w)) for c, r, w in links),)
+                if self.item_links
+                else ()
+            ),
         )
         cached = self.__dict__.get("_members_cache")
         if cached is not None:  # extend the concept filter's buckets instead of recomputing them

@@ -33,6 +33,7 @@ from graphrec.graph import cypher
 from graphrec.graph.client import GraphClient
 from graphrec.schema import NodeLabel, check_property_name
 from graphrec.serving.catalog import Catalog
+from graphrec.serving.inductive import InductiveRule
 from graphrec.serving.interactions import InteractionState
 from graphrec.serving.vectors import ModelVectors, Snapshot
 from graphrec.writeback import ModelRecord, list_models, read_embeddings
@@ -115,6 +116,7 @@ def load_catalog(graph: GraphClient, *, page_size: int = 10_000) -> Catalog:
         for row in page
     ]
     concepts_of: dict[str, list[str]] = {}
+    links_of: dict[str, list[tuple[str, str, float]]] = {}
     for start in range(0, len(item_ids), CHUNK):
         for row in graph.read(
             "export/concepts_of_items",
@@ -123,6 +125,10 @@ def load_catalog(graph: GraphClient, *, page_size: int = 10_000) -> Catalog:
             kinds=None,
         ):
             concepts_of[row["item_id"]] = row["concepts"]
+            links_of[row["item_id"]] = [
+                (c, r, 1.0 if w is None else float(w))
+                for c, r, w in zip(row["concepts"], row["relations"], row["weights"], strict=True)
+            ]
     subconcept_of: list[tuple[str, str]] = []
     for start in range(0, len(concept_ids), CHUNK):
         for row in graph.read("export/parents_of_concepts", ids=concept_ids[start : start + CHUNK]):
@@ -133,6 +139,7 @@ def load_catalog(graph: GraphClient, *, page_size: int = 10_000) -> Catalog:
         [concepts_of.get(i, ()) for i in item_ids],
         concept_ids,
         subconcept_of,
+        item_links=[links_of.get(i, ()) for i in item_ids],
     )
 
 
@@ -163,6 +170,12 @@ def load_model(graph: GraphClient, record: ModelRecord, catalog: Catalog) -> Mod
         user_ids, user_vectors = list(users.ids), users.vectors
     else:
         user_ids, user_vectors = [], np.zeros((0, record.dim), dtype=np.float32)
+    inductive = None
+    if "inductive" in record.params and NodeLabel.CONCEPT in record.labels:
+        concepts = read_embeddings(graph, record, NodeLabel.CONCEPT)
+        inductive = InductiveRule.from_params(
+            record.params["inductive"], catalog.concept_ids, list(concepts.ids), concepts.vectors
+        )
     return ModelVectors.build(
         name=record.name,
         version=record.version,
@@ -172,6 +185,7 @@ def load_model(graph: GraphClient, record: ModelRecord, catalog: Catalog) -> Mod
         item_vectors=items.vectors,
         user_ids=user_ids,
         user_vectors=user_vectors,
+        inductive=inductive,
     )
 
 

@@ -21,6 +21,7 @@ import numpy as np
 from graphrec.serving.catalog import Catalog, id_index
 from graphrec.serving.cold_start import concept_centroids, mean_of_concepts
 from graphrec.serving.errors import UnknownModelError
+from graphrec.serving.inductive import InductiveRule, Link
 
 
 def _unit_rows(vectors: np.ndarray) -> np.ndarray:
@@ -52,6 +53,9 @@ class ModelVectors:
         user_vectors: ``(U, d)`` float32.
         centroids: ``(C, d)`` mean trained-item vector per catalog concept (cold start).
         centroid_counts: ``(C,)`` trained items behind each centroid.
+        inductive: relgnn's readout for items without a trained vector
+            (:mod:`graphrec.serving.inductive`); :obj:`None` for other models, whose
+            cold items get the mean of their concepts' centroids.
     """
 
     name: str
@@ -64,6 +68,7 @@ class ModelVectors:
     user_vectors: np.ndarray
     centroids: np.ndarray
     centroid_counts: np.ndarray
+    inductive: InductiveRule | None = None
     item_unit: np.ndarray = field(init=False, repr=False, compare=False)
     invalid_positions: np.ndarray = field(init=False, repr=False, compare=False)
     user_pos: Mapping[str, int] = field(init=False, repr=False, compare=False)
@@ -100,12 +105,14 @@ class ModelVectors:
         item_vectors: np.ndarray,
         user_ids: Sequence[str],
         user_vectors: np.ndarray,
+        inductive: InductiveRule | None = None,
     ) -> ModelVectors:
         """Align trained item vectors with ``catalog`` and cold-start the rest.
 
         Items of ``item_ids`` that are not in the catalog are ignored; catalog
-        items without a trained vector get one from their concepts when a
-        trained item shares one of them, and stay invalid otherwise.
+        items without a trained vector get one from their links with
+        ``inductive`` (relgnn), else from their concepts when a trained item
+        shares one of them, and stay invalid otherwise.
         """
         item_vectors = np.asarray(item_vectors, dtype=np.float32)
         dim = item_vectors.shape[1]
@@ -130,6 +137,11 @@ class ModelVectors:
             )
             aligned[cold] = estimate.vectors
             valid[cold] = estimate.covered
+            if inductive is not None:
+                for position in cold:
+                    vector = inductive.embed(catalog.links_of(int(position)))
+                    if vector is not None:
+                        aligned[position], valid[position] = vector, True
         return cls(
             name=name,
             version=version,
@@ -141,11 +153,19 @@ class ModelVectors:
             user_vectors=np.asarray(user_vectors, dtype=np.float32).reshape(len(user_ids), dim),
             centroids=centroids,
             centroid_counts=counts,
+            inductive=inductive,
         )
 
-    def cold_start(self, concept_positions: Sequence[int]) -> np.ndarray | None:
-        """An embedding from concepts (positions in this model's catalog), or ``None`` when
-        no trained item shares any of them."""
+    def cold_start(
+        self, concept_positions: Sequence[int], links: Sequence[Link] = ()
+    ) -> np.ndarray | None:
+        """An embedding for a new item: relgnn's readout over its ``links``
+        (``(concept position, relation, weight)``) when this model has one and a link is
+        usable, else the mean of its concepts' centroids; ``None`` when neither works."""
+        if self.inductive is not None:
+            vector = self.inductive.embed(links)
+            if vector is not None:
+                return vector
         usable = self.centroid_counts > 0
         known = [c for c in concept_positions if c < len(usable)]
         estimate = mean_of_concepts(self.centroids, [known], usable=usable)
@@ -166,6 +186,7 @@ class ModelVectors:
             item_trained=np.append(self.item_trained, False),
             centroids=np.vstack([self.centroids, np.zeros((extra, self.dim), np.float32)]),
             centroid_counts=np.append(self.centroid_counts, np.zeros(extra, dtype=np.int64)),
+            inductive=self.inductive.grown(num_concepts) if self.inductive is not None else None,
         )
 
 
@@ -196,16 +217,23 @@ class Snapshot:
             raise UnknownModelError(f"unknown model {key!r}; loaded: {loaded}") from None
 
     def with_item(
-        self, item_id: str, title: str | None, concept_ids: Sequence[str]
+        self,
+        item_id: str,
+        title: str | None,
+        concept_ids: Sequence[str],
+        links: Sequence[tuple[str, str, float]] = (),
     ) -> tuple[Snapshot, dict[str, np.ndarray | None]]:
-        """A snapshot with one more item, cold-started in every model from its concepts.
+        """A snapshot with one more item, cold-started in every model from its concepts
+        (``links``: its ``(concept id, relation, weight)`` links, for relgnn's readout).
 
         Returns the snapshot and each model's vector for the item (``None``: no
         trained item shares its concepts).
         """
-        catalog, _ = self.catalog.with_item(item_id, title, concept_ids)
+        catalog, _ = self.catalog.with_item(item_id, title, concept_ids, links)
         positions = catalog.item_concepts[-1]
-        vectors = {name: m.cold_start(positions) for name, m in self.models.items()}
+        index = catalog.concept_pos
+        placed = [(index[c], r, float(w)) for c, r, w in links if c in index]
+        vectors = {name: m.cold_start(positions, placed) for name, m in self.models.items()}
         models = {
             name: m.with_item(vectors[name], len(catalog.concept_ids))
             for name, m in self.models.items()

@@ -5,40 +5,40 @@ The estimates (:func:`estimate_minibatch_memory`,
 users, items and concepts, :math:`N = U + I (+ C)`, :math:`D` the embedding
 size, :math:`L` layers, :math:`E` training interactions, :math:`E_{all}` all
 interactions, :math:`K = 2 E_{kg}` KG entries (relgnn) and
-:math:`\vec{E} = 2E + K` directed edges:
+:math:`\vec{E} = 2E` directed user-item edges (the graph both models sample):
 
 - ``baseline``: the interpreter with PyTorch and PyG imported, plus fixed
   workspace (:data:`BASELINE_BYTES`).
 - ``data``: the split, :math:`16 E_{all} + 24 E + 8 U`.
 - ``graph``: the model's index structures, :math:`16 E + 4 (U + I)` for the
-  normalised adjacency, plus :math:`56 K + 40 (U + I + K)` for relgnn's
-  attention patterns; mini-batch adds the sampler's graph,
-  :math:`18 \vec{E} + 16 E + 32 N` (edge list, loader seeds, pointers, scratch).
+  normalised adjacency, plus :math:`40 K` for relgnn's semantic channel;
+  mini-batch adds the sampler's graph, :math:`18 \vec{E} + 16 E + 32 N` (edge
+  list, loader seeds, pointers, scratch).
 - ``parameters``: :math:`5P` with :math:`P = 4 N D`: weights, gradient, two
   Adam moments and the best epoch's copy (sparse gradients are smaller; the
   estimate does not count on them).
-- ``step``, full batch: :math:`(f + aL) P + 24 K L`. While the user or the
-  item table is smaller than :data:`MMAP_THRESHOLD_MAX` (32 MiB: glibc keeps
-  freed blocks below it for reuse), :math:`f = 2` and :math:`a = 8`
-  (LightGCN) or :math:`18` (relgnn). From there on freed blocks go back to
-  the operating system and the peak is what is alive: :math:`f = 6, a = 0`
-  for LightGCN (its propagation keeps no layer input for the backward pass)
-  and :math:`f = 8, a = 9` for relgnn. Both calibrated against peak RSS
-  (``bench/minibatch.py``, table in ``bench/RESULTS.md``).
+- ``step``, full batch: :math:`(f + aL) P` plus, for relgnn, :math:`24 D K`
+  for its semantic channel. While the user or the item table is smaller than
+  :data:`MMAP_THRESHOLD_MAX` (32 MiB: glibc keeps freed blocks below it for
+  reuse), :math:`f = 2` and :math:`a = 8`. From there on freed blocks go back
+  to the operating system and the peak is what is alive: :math:`f = 6, a = 0`
+  (LightGCN's propagation keeps no layer input for the backward pass).
+  Calibrated for LightGCN against peak RSS (``bench/minibatch.py``, table in
+  ``bench/RESULTS.md``); relgnn's collaborative part is LightGCN's, and its
+  channel term is derived from the tensors it allocates, not calibrated.
 - ``step``, mini-batch: the sampled subgraph is bounded by
   :math:`n_0 = \min(U, B) + \min(I, 2B)` seeds for a batch of :math:`B`
   (users, positives, negatives) and :math:`n_h \le n_{h-1} m_h` new nodes at
   hop :math:`h` (all capped at :math:`N`), :math:`m_h` the most neighbours any
-  node keeps at fan-out :math:`k_h` (computed from the degrees, per relation
-  for relgnn), with :math:`e_h = n_{h-1} m_h` edges. Layer :math:`l` reads
-  hops :math:`0..L-l+1` and writes hops :math:`0..L-l`, so the step costs
-  :math:`4D\,(6 \sum_h n_h + \sum_l (s\,n^{src}_l + d\,n^{dst}_l))
-  + c \sum_l e_l` bytes, with :math:`(s, d, c) = (0, 3, 64)` for LightGCN and
-  :math:`(2, 10, 200)` for relgnn. It is an upper bound: fan-outs rarely all
-  reach distinct nodes of the largest degree.
+  node keeps at fan-out :math:`k_h` (computed from the degrees), with
+  :math:`e_h = n_{h-1} m_h` edges. Layer :math:`l` reads hops
+  :math:`0..L-l+1` and writes hops :math:`0..L-l`, so the step costs
+  :math:`4D\,(6 \sum_h n_h + 3 \sum_l n^{dst}_l) + 64 \sum_l e_l` bytes, plus
+  relgnn's channel term (the concept graph is not sampled). It is an upper
+  bound: fan-outs rarely all reach distinct nodes of the largest degree.
 - ``evaluation``: the final embeddings and the temporaries of computing
-  them (:math:`4P` full batch; layer-wise :math:`3P`, or :math:`4P` plus a
-  chunk's structures for relgnn), plus the score chunk of
+  them (:math:`4P` full batch; layer-wise :math:`3P` plus a chunk, and the
+  channel term for relgnn), plus the score chunk of
   :func:`~graphrec.evaluation.evaluate`, :math:`6 \min(1024 I, 2^{25})`.
 
 The total is baseline + data + graph + parameters + max(step, evaluation):
@@ -70,18 +70,24 @@ _GB = 1e9
 # A sampled step's tensors of D floats per subgraph node, per layer input and output
 # row, and its bytes per edge of a layer (calibrated against peak RSS, see bench/minibatch.py).
 _PER_NODE = 6  # ego rows, their gradient, the sparse gradient, optimiser temporaries
-_PER_SOURCE = {"lightgcn": 0, "relgnn": 2}
-_PER_DESTINATION = {"lightgcn": 3, "relgnn": 10}
-_PER_EDGE = {"lightgcn": 64, "relgnn": 200}
+_PER_SOURCE = {"lightgcn": 0, "relgnn": 0}
+_PER_DESTINATION = {"lightgcn": 3, "relgnn": 3}
+_PER_EDGE = {"lightgcn": 64, "relgnn": 64}
 # Full-batch step, in tables of N x D floats: fixed and per layer. When the user and item
 # tables are both at least MMAP_THRESHOLD_MAX, each of their blocks is returned to the
 # OS when freed and the peak is what is alive (LightGCN's CSR propagation keeps no layer
 # input for the backward pass, so its peak does not grow with layers); below it, the
 # allocator keeps freed blocks for reuse (calibrated against peak RSS, see bench/RESULTS.md).
 _FULL_FIXED = {"lightgcn": 2, "relgnn": 2}
-_FULL_PER_LAYER = {"lightgcn": 8, "relgnn": 18}
-_FULL_FIXED_LARGE = {"lightgcn": 6, "relgnn": 8}
-_FULL_PER_LAYER_LARGE = {"lightgcn": 0, "relgnn": 9}
+_FULL_PER_LAYER = {"lightgcn": 8, "relgnn": 8}
+_FULL_FIXED_LARGE = {"lightgcn": 6, "relgnn": 6}
+_FULL_PER_LAYER_LARGE = {"lightgcn": 0, "relgnn": 0}
+# relgnn's semantic channel (graphrec.models.relation_graph): per directed KG edge entry,
+# its index, relation, group, share and uniform-share buffers; per message pass, the
+# gathered rows, their scaled copy and their gradient (D floats each). Not calibrated:
+# derived from the tensors the channel allocates.
+_KG_ENTRY_BYTES = 40
+_KG_ROWS_PER_PASS = 3
 
 #: glibc's largest ``M_MMAP_THRESHOLD`` on 64-bit systems: allocations at least this
 #: big are always their own mapping, so freeing them lowers the resident set at once.
@@ -151,9 +157,10 @@ def estimate_minibatch_memory(
         rows += _PER_DESTINATION[shape.name] * sum(nodes[: num_layers - layer + 1])
         edge_layers += sum(edges[: num_layers - layer + 1])
     step = 4 * shape.embedding_dim * rows + _PER_EDGE[shape.name] * edge_layers
+    step += shape.kg_step_bytes
     sampler_graph = 18 * shape.num_directed_edges + 16 * counts.train + 32 * num_nodes
-    inference = (4 if shape.name == "relgnn" else 3) * shape.table_bytes
-    chunk = INFERENCE_CHUNK_SIZE * shape.embedding_dim * 4 * (16 if shape.name == "relgnn" else 1)
+    inference = 3 * shape.table_bytes + shape.kg_step_bytes
+    chunk = INFERENCE_CHUNK_SIZE * shape.embedding_dim * 4
     return MemoryEstimate(
         baseline=BASELINE_BYTES,
         data=counts.data_bytes,
@@ -182,7 +189,7 @@ def estimate_fullbatch_memory(
     else:
         fixed, per_layer = _FULL_FIXED[shape.name], _FULL_PER_LAYER[shape.name]
     step = (fixed + per_layer * shape.num_layers) * shape.table_bytes
-    step += 24 * shape.num_kg_entries * shape.num_layers
+    step += shape.kg_step_bytes
     return MemoryEstimate(
         baseline=BASELINE_BYTES,
         data=counts.data_bytes,
@@ -275,6 +282,12 @@ class ModelShape:
     def table_bytes(self) -> int:
         return 4 * self.num_nodes * self.embedding_dim
 
+    @property
+    def kg_step_bytes(self) -> int:
+        """relgnn's semantic channel in a step: its passes over the KG entries (the
+        concept layers and the items' readout; counted as two)."""
+        return 2 * _KG_ROWS_PER_PASS * 4 * self.embedding_dim * self.num_kg_entries
+
     @classmethod
     def of(
         cls,
@@ -299,13 +312,13 @@ class ModelShape:
         if name == "relgnn" and (counts.concepts or counts.kg_edges):
             num_nodes += counts.concepts
             kg_entries = 2 * counts.kg_edges
-            graph_bytes += 56 * kg_entries + 40 * (interacting + kg_entries)
+            graph_bytes += _KG_ENTRY_BYTES * kg_entries
         return cls(
             name=name,
             num_layers=int(num_layers),
             embedding_dim=int(dim),
             num_nodes=num_nodes,
-            num_directed_edges=2 * counts.train + kg_entries,
+            num_directed_edges=2 * counts.train,
             num_kg_entries=kg_entries,
             graph_bytes=graph_bytes,
             counts=counts,
@@ -313,24 +326,14 @@ class ModelShape:
 
 
 def _most_neighbours_kept(data: RecData, shape: ModelShape, fan_out: int) -> int:
-    """The most neighbours any node keeps at this fan-out (per relation for relgnn)."""
+    """The most neighbours any node keeps at this fan-out in the user-item graph (both
+    models sample only it; relgnn's concept graph is not sampled)."""
     users, items = data.train
     num_interacting = data.num_users + data.num_items
     destination = torch.cat([items + data.num_users, users])
     degree = torch.bincount(destination, minlength=num_interacting)
-    if shape.name != "relgnn" or data.kg is None:
-        largest = int(degree.max()) if degree.numel() else 0
-        return largest if fan_out < 0 else min(fan_out, largest)
-    head, tail = data.kg.edge_index + data.num_users
-    relation = data.kg.edge_type
-    num_relations = 2 * (data.kg.num_relations + 1)
-    key = torch.cat([tail * num_relations + 2 * relation, head * num_relations + 2 * relation + 1])
-    group_key, group_size = torch.unique(key, return_counts=True)
-    kept = torch.zeros(shape.num_nodes, dtype=torch.long)
-    kept[: degree.numel()] = degree if fan_out < 0 else degree.clamp(max=fan_out)
-    per_group = group_size if fan_out < 0 else group_size.clamp(max=fan_out)
-    kept.index_add_(0, group_key // num_relations, per_group)
-    return int(kept.max())
+    largest = int(degree.max()) if degree.numel() else 0
+    return largest if fan_out < 0 else min(fan_out, largest)
 
 
 @dataclass(frozen=True)

@@ -122,6 +122,8 @@ def train_from_graph(
             "epochs": served.config["epochs"],
             "interactions": served.config["data"]["num_train"],
         }
+    if hasattr(served.model, "inductive_params"):  # relgnn: cold start from written-back concepts
+        params["inductive"] = served.model.inductive_params()
     record = write_embeddings(
         graph,
         model=result.config["model"],

@@ -170,7 +170,7 @@ def test_co_engagement_for_training_comes_from_the_training_split_only():
             rec.train.new_tensor([0, 1, 2, 3] * 6),
         ]
     )
-    leaked = co_engagement_edges(everything, num_users=6, num_items=5)
+    leaked, _ = co_engagement_edges(everything, num_users=6, num_items=5)
     assert (0, 1) in {tuple(pair) for pair in leaked.t().tolist()}
 
 

@@ -12,6 +12,8 @@ SMALL = {
     "lightgcn": {"embedding_dim": 8, "num_layers": 2},
     "ngcf": {"embedding_dim": 8, "num_layers": 2},
     "relgnn": {"embedding_dim": 8, "num_layers": 2},
+    "kgat": {"embedding_dim": 8, "num_layers": 2, "relation_dim": 8},
+    "kgin": {"embedding_dim": 8, "num_layers": 2},
     "most_popular": {},
 }
 

@@ -41,10 +41,27 @@ def test_ingest_export_train_evaluate_write_back(synthetic: GraphClient, model: 
     assert record.history == run.result.history and record.history[0]["epoch"] == 1
     items = read_embeddings(synthetic, record, "Item")
     assert list(items.ids) == run.id_map.items
-    want = run.result.model.get_embedding().item.numpy()
+    # What is served is the refit on every interaction, for the epochs validation chose.
+    served = run.served
+    assert served is not run.result and served.metrics == {}
+    data = run.data
+    everything = data.train.size(1) + data.val.size(1) + data.test.size(1)
+    assert served.config["data"]["num_train"] == everything
+    assert record.params["refit"] == {"epochs": run.result.best_epoch, "interactions": everything}
+    want = served.model.get_embedding().item.numpy()
     np.testing.assert_allclose(items.vectors, want, rtol=1e-5, atol=1e-6)
     if model == "relgnn":
         assert "Concept" in record.labels
+
+
+def test_no_refit_writes_back_the_split_trained_model(synthetic: GraphClient) -> None:
+    run = train_from_graph(
+        synthetic, model="lightgcn", split=SPLIT, refit=False, progress=False, **TRAIN
+    )
+    assert run.served is run.result and "refit" not in run.record.params
+    items = read_embeddings(synthetic, run.record, "Item")
+    want = run.result.model.get_embedding().item.numpy()
+    np.testing.assert_allclose(items.vectors, want, rtol=1e-5, atol=1e-6)
 
 
 def test_most_popular_baseline_writes_nothing(synthetic: GraphClient) -> None:

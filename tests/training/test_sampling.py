@@ -236,6 +236,8 @@ def test_link_loader_batches_with_unseen_item_negatives():
     data = RecData.from_hetero(synthetic_hetero(num_users=40, num_items=25, seed=0))
     model = RelationAwareGNN.from_data(data, embedding_dim=4, num_layers=2)
     graph = model.sampling_graph()
+    # A relation per direction (constant per destination, so the graph stays sorted).
+    graph.edge_type = (graph.edge_index[1] < data.num_users).long()
     sampler = TorchNeighborSampler(
         graph,
         [3, 2],

@@ -22,7 +22,9 @@ def data() -> RecData:
     return RecData.from_hetero(hetero, test_ratio=0.2, val_ratio=0.1, seed=0)
 
 
-FAST = {"batch_size": 128, "lr": 0.01, "progress": False}
+# Validation after every epoch, as these tests count epochs (the models' defaults validate
+# every 5).
+FAST = {"batch_size": 128, "lr": 0.01, "progress": False, "eval_every": 1}
 
 
 def test_end_to_end_synthetic_graph_to_metrics(tmp_path):
@@ -82,6 +84,28 @@ def test_early_stopping_keeps_the_best_epoch(data):
     assert result.best_epoch == 1
 
 
+def test_validation_every_n_epochs_and_patience_in_validations(data):
+    # lr = 0: nothing improves after the first validation (epoch 3); patience 2 counts
+    # validations, so epochs 6 and 9 without improvement stop the run after epoch 9.
+    result = train(
+        model="mf", data=data, epochs=20, patience=2, **{**FAST, "lr": 0.0, "eval_every": 3}
+    )
+    validated = [row["epoch"] for row in result.history if "val_recall@20" in row]
+    assert validated == [3, 6, 9] and len(result.history) == 9
+    assert result.stopped_early and result.best_epoch == 3
+    short = train(model="mf", data=data, epochs=4, **{**FAST, "eval_every": 3})
+    assert [row["epoch"] for row in short.history if "val_recall@20" in row] == [3, 4]
+
+
+def test_defaults_come_from_the_registry(data):
+    from graphrec.models.registry import training_defaults
+
+    result = train(model="lightgcn", data=data, epochs=1, progress=False)
+    defaults = training_defaults("lightgcn")
+    assert result.config["lr"] == defaults.lr and result.config["eval_every"] == defaults.eval_every
+    assert result.config["patience"] == defaults.patience
+
+
 def test_training_is_deterministic_under_a_seed(data):
     runs = [train(model="relgnn", data=data, epochs=2, seed=3, **FAST) for _ in range(2)]
     assert runs[0].history[1]["loss"] == runs[1].history[1]["loss"]
@@ -136,7 +160,7 @@ def test_cli_unknown_model_lists_the_known_ones(cli_app):
     result = CliRunner().invoke(cli_app, ["train", "--model", "bert4rec"])
     assert result.exit_code != 0
     text = " ".join(result.output.replace("│", " ").split())  # undo rich's box and wrapping
-    assert "known models: mf, lightgcn, ngcf, relgnn, most_popular" in text
+    assert "known models: mf, lightgcn, ngcf, relgnn, kgat, kgin, most_popular" in text
 
 
 def test_cli_help_explains_the_options(cli_app):
