@@ -2,58 +2,27 @@
 
 from __future__ import annotations
 
-import math
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from graphrec.schema import (
-    DEFAULT_INTERACTION_KIND,
-    MAX_ID_LENGTH,
-    ConceptKind,
-    InvalidIdError,
-    concept_id,
-    normalize_id,
-)
+from graphrec.schema import DEFAULT_INTERACTION_KIND
 from graphrec.serving import Source
+
+from .fields import (
+    KIND_PATTERN,
+    RELATION_PATTERN,
+    BusinessId,
+    ConceptId,
+    Text,
+    Timestamp,
+    Value,
+)
 
 #: Most interactions in one POST /interactions body.
 MAX_INTERACTIONS_PER_REQUEST = 10_000
 #: Most concepts one POST /items may attach.
 MAX_CONCEPTS_PER_ITEM = 100
-#: Interaction kinds and concept relations are short identifiers.
-KIND_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{0,63}$"
-RELATION_PATTERN = r"^[A-Za-z][A-Za-z0-9_.:\-]{0,127}$"
-#: Weights and ratings are finite and of a sane size.
-MAX_WEIGHT = 1e6
-
-
-def _business_id(value: str) -> str:
-    try:
-        return normalize_id(value)
-    except InvalidIdError as exc:
-        raise ValueError(str(exc)) from None
-
-
-def _integer_as_text(value: object) -> object:
-    # Ids are strings in the graph: 42 and "42" are the same user (bools are not ids).
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return value
-
-
-BusinessId = Annotated[
-    str,
-    BeforeValidator(_integer_as_text),
-    Field(min_length=1, max_length=MAX_ID_LENGTH, examples=["42"]),
-    AfterValidator(_business_id),
-]
-
-
-def _finite(value: float | None) -> float | None:
-    if value is not None and not math.isfinite(value):
-        raise ValueError("must be a finite number")
-    return value
 
 
 class ErrorOut(BaseModel):
@@ -368,18 +337,18 @@ class InteractionIn(BaseModel):
         examples=["click", "rating", "purchase"],
         description="One edge is kept per (user, item, kind); posting it again refreshes it.",
     )
-    weight: Annotated[float, AfterValidator(_finite)] = Field(
-        default=1.0, ge=-MAX_WEIGHT, le=MAX_WEIGHT
-    )
-    rating: Annotated[float | None, AfterValidator(_finite)] = Field(
-        default=None, ge=-MAX_WEIGHT, le=MAX_WEIGHT
-    )
-    ts: int | None = Field(
+    weight: Value = 1.0
+    rating: Value | None = None
+    ts: Timestamp | None = Field(
         default=None,
-        ge=0,
-        le=2**53,
         description="Seconds since the epoch (default: when the service receives it).",
     )
+
+
+#: Several interactions in one body: at least one, at most MAX_INTERACTIONS_PER_REQUEST.
+InteractionList = Annotated[
+    list[InteractionIn], Field(min_length=1, max_length=MAX_INTERACTIONS_PER_REQUEST)
+]
 
 
 class InteractionsAccepted(BaseModel):
@@ -395,28 +364,14 @@ class ConceptLink(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: str = Field(min_length=3, max_length=MAX_ID_LENGTH, examples=["genre:comedy", "tag:space"])
+    id: ConceptId
     relation: str | None = Field(
         default=None,
         pattern=RELATION_PATTERN,
         description="Relation of the HAS_CONCEPT edge (default: has_<kind>).",
         examples=["has_genre"],
     )
-    weight: Annotated[float, AfterValidator(_finite)] = Field(
-        default=1.0, ge=-MAX_WEIGHT, le=MAX_WEIGHT
-    )
-
-    @field_validator("id")
-    @classmethod
-    def _namespaced(cls, value: str) -> str:
-        kind, sep, name = value.partition(":")
-        kinds = ", ".join(k.value for k in ConceptKind)
-        if not sep or kind not in {k.value for k in ConceptKind}:
-            raise ValueError(f"concept ids look like '<kind>:<name>' with kind one of {kinds}")
-        try:
-            return concept_id(kind, name)
-        except InvalidIdError as exc:
-            raise ValueError(str(exc)) from None
+    weight: Value = 1.0
 
     @property
     def kind(self) -> str:
@@ -442,7 +397,7 @@ class ItemCreate(BaseModel):
     )
 
     id: BusinessId
-    title: str | None = Field(default=None, max_length=1_000)
+    title: Text | None = Field(default=None, max_length=1_000)
     concepts: list[ConceptLink] = Field(
         default_factory=list,
         max_length=MAX_CONCEPTS_PER_ITEM,
@@ -492,8 +447,14 @@ class ModelInfo(BaseModel):
 
 class GraphHealth(BaseModel):
     reachable: bool
-    uri: str
-    error: str | None = None
+    uri: str | None = Field(
+        description="The graph's Bolt URI; null unless the request has the API key."
+    )
+    error: str | None = Field(
+        default=None,
+        description="Why the graph is unreachable (null when it answers): the driver's "
+        "message with the API key, else only that it is unreachable.",
+    )
     vector_index: bool = Field(description="Similar items through the server's vector index.")
 
 
@@ -547,7 +508,31 @@ class ReloadOut(BaseModel):
     seconds: float
 
 
+class LatencyBucketOut(BaseModel):
+    le: str = Field(description="Upper bound in seconds (`+Inf` for the last bucket).")
+    count: int = Field(description="Requests at most this slow (cumulative).")
+
+
+class LatencyOut(BaseModel):
+    count: int
+    sum: float = Field(description="Seconds, summed over the requests.")
+    buckets: list[LatencyBucketOut]
+
+
+class RouteMetricsOut(BaseModel):
+    method: str = Field(description="GET, POST ... or `other` for any other method token.")
+    route: str = Field(
+        description="The route template, or `other` for a path no route matches.",
+        examples=["/users/{user_id}/recommendations"],
+    )
+    count: int
+    statuses: dict[str, int] = Field(examples=[{"200": 41, "404": 2}])
+    latency_seconds: LatencyOut
+
+
 class MetricsOut(BaseModel):
     uptime_seconds: float
-    routes: list[dict]
-    gauges: dict[str, float]
+    routes: list[RouteMetricsOut]
+    gauges: dict[str, float] = Field(
+        examples=[{"catalog_items": 9742.0, "writer_queue": 0.0, "model_version_lightgcn": 3.0}]
+    )

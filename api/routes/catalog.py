@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
-
-from graphrec.schema import MAX_ID_LENGTH
+from fastapi import APIRouter
 
 from ..deps import IndexDep, ReadAccess
 from ..schemas import ItemConceptOut, ItemOut
-from ._common import errors, parse_id
+from ._common import errors, id_path, parse_id
 
 router = APIRouter(prefix="/items", tags=["items"], dependencies=[ReadAccess])
 
@@ -24,7 +22,7 @@ router = APIRouter(prefix="/items", tags=["items"], dependencies=[ReadAccess])
 )
 async def get_item(
     index: IndexDep,
-    item_id: Annotated[str, Path(min_length=1, max_length=MAX_ID_LENGTH, examples=["318"])],
+    item_id: Annotated[str, id_path("318")],
 ) -> ItemOut:
     """The item's title, its concepts (direct `HAS_CONCEPT` links) and how many users
     interacted with it. Served from memory, so it answers while the graph is down."""

@@ -7,7 +7,7 @@ import heapq
 from collections import Counter
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 
 from graphrec.schema import MAX_ID_LENGTH
 from graphrec.serving import Source, UnknownUserError, user_vector
@@ -23,7 +23,7 @@ from ..schemas import (
 )
 from ..state import Index
 from ..writes import read_once
-from ._common import ModelName, errors, parse_id
+from ._common import ModelName, errors, id_path, parse_id
 
 router = APIRouter(prefix="/users", tags=["users"], dependencies=[ReadAccess])
 
@@ -72,7 +72,7 @@ async def list_users(
 async def get_user(
     state: StateDep,
     index: IndexDep,
-    user_id: Annotated[str, Path(min_length=1, max_length=MAX_ID_LENGTH, examples=["42"])],
+    user_id: Annotated[str, id_path("42")],
     model: ModelName = None,
     recent: Annotated[
         int, Query(ge=0, le=MAX_RECENT, description="How many recent interactions.")
