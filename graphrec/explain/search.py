@@ -11,7 +11,7 @@ from typing import Any
 
 import neo4j
 
-from graphrec.explain.paths import PATH_KINDS, Explanation, PathSearch
+from graphrec.explain.paths import MAX_USER_IDS, PATH_KINDS, Explanation, PathSearch
 from graphrec.explain.sentences import PathBuilder
 from graphrec.graph.client import GraphClient
 
@@ -47,6 +47,8 @@ def find_paths(
         params: dict[str, Any] = {"user": user_id, "item": item_id, "limit": per_kind}
         if kind == "knowledge_graph":
             params["max_hops"] = max_hops
+        if kind == "collaborative":
+            params["max_ids"] = MAX_USER_IDS
         queries[kind] = graph.submit_read(f"explain/{kind}", timeout_=timeout, **params)
     answered: dict[str, float] = {}  # kind -> when its rows arrived
     for kind, future in queries.items():
