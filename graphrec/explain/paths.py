@@ -57,8 +57,8 @@ class Explanation:
         data = asdict(self)
         out = {key: data[key] for key in ("kind", "score", "sentence", "nodes", "relationships")}
         out["people"] = self.people
-        if include_user_ids and "user_ids" in self.details:
-            out["user_ids"] = list(self.details["user_ids"])
+        ids = self.details.get("user_ids")
+        out["user_ids"] = list(ids) if include_user_ids and ids is not None else None
         return out
 
 
