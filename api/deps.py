@@ -1,5 +1,9 @@
 """Typed dependencies: the service state, the index a request ranks with, access checks.
 
+They are ``async`` although they never wait: FastAPI runs a plain ``def`` dependency on
+its thread pool, a thread hop per dependency per request, which under a burst of
+requests costs more than the requests themselves.
+
 Keys have one of two scopes (see :class:`Scope`): an admin key (``GRAPHREC_API_KEY``
 and ``GRAPHREC_API_KEYS``) may do everything, a read key (``GRAPHREC_API_READ_KEYS``)
 only reads. A missing or unknown key is 401; a read key on a write or admin
@@ -58,14 +62,14 @@ def key_scope(settings: Settings, key: str | None) -> Scope | None:
     return found
 
 
-def get_state(request: Request) -> ServiceState:
+async def get_state(request: Request) -> ServiceState:
     return request.app.state.service
 
 
 StateDep = Annotated[ServiceState, Depends(get_state)]
 
 
-def get_index(state: StateDep) -> Index:
+async def get_index(state: StateDep) -> Index:
     """The index this request ranks with: read once, so the request sees one version."""
     return state.index
 
@@ -118,23 +122,23 @@ def has_admin_access(state: ServiceState, key: str | None) -> bool:
     return True
 
 
-def require_read_access(state: StateDep, key: ApiKey) -> None:
+async def require_read_access(state: StateDep, key: ApiKey) -> None:
     """Reads about users: a read or admin key, unless ``--dev`` or ``api_lock_reads`` is off."""
     if state.settings.api_lock_reads and not state.options.dev:
         _check_key(state, key, Scope.READ)
 
 
-def require_catalog_access(state: StateDep, key: ApiKey) -> None:
+async def require_catalog_access(state: StateDep, key: ApiKey) -> None:
     """Catalog reads: open unless ``api_lock_catalog`` (and not ``--dev``)."""
     if state.settings.api_lock_catalog and not state.options.dev:
         _check_key(state, key, Scope.READ)
 
 
-def require_admin_access(state: StateDep, key: ApiKey) -> None:
+async def require_admin_access(state: StateDep, key: ApiKey) -> None:
     _check_key(state, key, Scope.ADMIN)
 
 
-def require_write_access(state: StateDep, key: ApiKey) -> None:
+async def require_write_access(state: StateDep, key: ApiKey) -> None:
     _check_key(state, key, Scope.ADMIN)
     if state.options.read_only:
         raise ApiError(status.HTTP_403_FORBIDDEN, "this service is read-only", code="read_only")
