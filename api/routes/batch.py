@@ -13,7 +13,7 @@ from ..errors import ApiError
 from ..schemas import RecommendationsOut
 from ..schemas_batch import BatchErrorOut, BatchIn, BatchOut
 from ._common import errors, model_ref, scored_items
-from .users import check_offset, rank_user
+from .users import rank_user
 
 router = APIRouter(prefix="/recommendations", tags=["recommendations"], dependencies=[ReadAccess])
 
@@ -58,7 +58,6 @@ async def batch_recommendations(
             "(GRAPHREC_API_BATCH_MAX_USERS) per request",
             code="batch_too_large",
         )
-    check_offset(body.offset, body.k)
     index.snapshot.model(body.model)  # 404 for an unknown model, before any user
     results: list[RecommendationsOut] = []
     failed: list[BatchErrorOut] = []

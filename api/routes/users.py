@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from graphrec.explain import Explanation, PathSearch
-from graphrec.schema import MAX_ID_LENGTH
+from graphrec.schema import MAX_ID_LENGTH, InvalidIdError, normalize_id
 from graphrec.serving import MAX_K, Ranking, Source, UnknownUserError, recommend, user_vector
 
 from ..deps import ApiKey, IndexDep, ReadAccess, StateDep, has_admin_access
@@ -41,15 +41,19 @@ IncludeUserIds = Annotated[
 #: ``?offset=``: paging past k.
 Offset = Annotated[
     int,
-    Query(ge=0, le=MAX_K - 1, description=f"Skip this many ranks (offset + k <= {MAX_K})."),
+    Query(
+        ge=0,
+        le=MAX_K - 1,
+        description=f"Skip this many ranks: ranks offset + 1 to offset + k (none past {MAX_K}).",
+    ),
 ]
 #: ``?exclude=``: item ids left out.
 Exclude = Annotated[
     list[str],
     Query(
         max_length=MAX_EXCLUDE,
-        description="Item ids to leave out (repeat the parameter, or separate ids by "
-        "commas); ids not in the catalog are ignored.",
+        description="Item ids to leave out (repeat the parameter for several); ids not in "
+        "the catalog are ignored.",
         examples=[["318", "858"]],
     ),
 ]
@@ -67,24 +71,14 @@ def user_ids_allowed(state: ServiceState, key: str | None, include_user_ids: boo
 
 
 def parse_exclude(values: list[str]) -> list[str]:
-    """The ``exclude`` ids, split at commas, normalised (422 for an invalid one)."""
-    ids = [part for value in values for part in value.split(",") if part.strip()]
-    if len(ids) > MAX_EXCLUDE:
-        raise ApiError(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            f"exclude holds {len(ids)} ids; at most {MAX_EXCLUDE}",
-            code="invalid_request",
-        )
-    return [parse_id(i.strip(), "exclude") for i in ids]
-
-
-def check_offset(offset: int, k: int) -> None:
-    if offset + k > MAX_K:
-        raise ApiError(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            f"offset + k must be at most {MAX_K}, got {offset} + {k}",
-            code="invalid_request",
-        )
+    """The ``exclude`` ids, normalised; a value that is no valid id names no item: ignored."""
+    ids = []
+    for value in values:
+        try:
+            ids.append(normalize_id(value, field="exclude"))
+        except InvalidIdError:
+            continue
+    return ids
 
 
 async def rank_user(state: ServiceState, index: Index, user_id: str, **options: object) -> Ranking:
@@ -148,7 +142,6 @@ async def user_recommendations(
     """
     user_id = parse_id(user_id, "user_id")
     with_ids = user_ids_allowed(state, key, include_user_ids)
-    check_offset(offset, k)
     if concept is not None:
         concept = parse_concept(concept)
     ranking = await rank_user(

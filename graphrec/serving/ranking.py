@@ -132,15 +132,15 @@ def recommend(
             instead of raising (default: False).
         exclude: Item ids to leave out (ids not in the catalog are ignored).
         offset: Skip the first ``offset`` items of the ranking: ranks ``offset + 1``
-            to ``offset + k`` (``offset + k`` at most :data:`MAX_K`; default: 0).
+            to ``offset + k``, none past rank :data:`MAX_K` (default: 0).
 
     Raises:
         UnknownUserError, UnknownModelError, UnknownConceptError, ValueError (bad ``k``,
         ``offset`` or ``diversity``).
     """
     check_k(k)
-    if offset < 0 or offset + k > MAX_K:
-        raise ValueError(f"offset + k must be at most {MAX_K}, got {offset} + {k}")
+    if not 0 <= offset < MAX_K:
+        raise ValueError(f"offset must be between 0 and {MAX_K - 1}, got {offset}")
     if not 0.0 <= diversity <= 1.0:
         raise ValueError(f"diversity must be between 0 and 1, got {diversity}")
     vectors = snapshot.model(model)
@@ -169,7 +169,7 @@ def recommend(
     if excluded:
         scores[np.asarray(excluded, dtype=np.int64)] = -np.inf
 
-    depth = offset + k
+    depth = min(offset + k, MAX_K)
     if diversity > 0 and query is not None:
         pool = top_k(scores, max(depth * MMR_POOL_FACTOR, MMR_MIN_POOL))
         order = pool[mmr(scores[pool], vectors.item_unit[pool], depth, diversity)]

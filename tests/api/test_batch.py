@@ -28,8 +28,10 @@ def test_offset_pages_past_k(shared_client: TestClient, trained: Any) -> None:
     pages = [shared_client.get(path, params={**diverse, "offset": o}).json() for o in (0, 5)]
     both = shared_client.get(path, params={**diverse, "k": 10}).json()
     assert _items(pages[0]) + _items(pages[1]) == _items(both)  # MMR pages agree too
-    too_deep = shared_client.get(path, params={"k": 10, "offset": 995})
-    assert too_deep.status_code == 422 and "offset + k" in too_deep.json()["detail"]
+    # No rank past 1000: the last page is short (the catalog here has 80 items: empty).
+    deep = shared_client.get(path, params={"k": 10, "offset": 995})
+    assert deep.status_code == 200 and deep.json()["items"] == []
+    assert shared_client.get(path, params={"offset": 1000}).json()["code"] == "invalid_request"
 
 
 def test_exclude_leaves_items_out(shared_client: TestClient, trained: Any) -> None:
@@ -37,14 +39,12 @@ def test_exclude_leaves_items_out(shared_client: TestClient, trained: Any) -> No
     path = f"/users/{user}/recommendations"
     top = _items(shared_client.get(path, params={"k": 10}).json())
     excluded = shared_client.get(
-        path, params=[("k", "10"), ("exclude", top[0]), ("exclude", f"{top[3]},{top[5]}")]
+        path, params=[("k", "10"), ("exclude", top[0]), ("exclude", top[3]), ("exclude", top[5])]
     ).json()
     assert not set(_items(excluded)) & {top[0], top[3], top[5]}
     assert _items(excluded)[:2] == [top[1], top[2]]
-    ignored = shared_client.get(path, params={"k": 10, "exclude": "not-an-item"}).json()
-    assert _items(ignored) == top  # an id outside the catalog changes nothing
-    bad = shared_client.get(path, params={"exclude": "a/b"})
-    assert bad.status_code == 422 and bad.json()["code"] == "invalid_request"
+    for nothing in ("not-an-item", "a/b", "\x00"):  # names no item: ignored
+        assert _items(shared_client.get(path, params={"k": 10, "exclude": nothing}).json()) == top
 
 
 def test_batch_answers_each_user_as_the_single_call_does(
