@@ -14,7 +14,7 @@ import pytest
 
 from graphrec.api.main import create_app
 from graphrec.graph.client import GraphClient
-from graphrec.graph.embedded import EmbeddedServer, free_port
+from graphrec.graph.embedded import EmbeddedServer
 from graphrec.ingest import ingest
 
 
@@ -35,13 +35,10 @@ def _crash(server: EmbeddedServer) -> None:
 
 
 @pytest.fixture
-def own_server(tmp_path: Path) -> Any:
-    server = EmbeddedServer(
-        tmp_path / "graph", bolt_port=free_port(), http_port=free_port(), start_timeout=180
-    )
+def own_server(server_factory: Callable[..., EmbeddedServer]) -> EmbeddedServer:
+    server = server_factory()
     server.start()
-    yield server
-    server.stop(timeout=5)
+    return server
 
 
 def test_graph_down_then_back(
