@@ -92,6 +92,12 @@ class Settings(BaseSettings):
     api_max_body_bytes: int = Field(
         default=1_000_000, gt=0, description="Largest request body accepted."
     )
+    api_similar_index_above: int | None = Field(
+        default=None,
+        ge=0,
+        description="GET /items/{id}/similar uses the server's vector index (approximate) "
+        "by default once the catalog has more items than this. Unset: exact unless asked.",
+    )
     api_explain_timeout: float = Field(
         default=2.0,
         gt=0,

@@ -30,6 +30,7 @@ import numpy as np
 from tqdm import tqdm
 
 from graphrec.graph import cypher
+from graphrec.graph.capabilities import probe
 from graphrec.graph.client import GraphClient
 from graphrec.recommend import Catalog, InteractionState, ModelVectors, Snapshot
 from graphrec.schema import NodeLabel, check_property_name
@@ -224,15 +225,18 @@ def similar_items_in_graph(
 
     A scan over all items (no index), so slower than the in-memory index, but
     it needs nothing but the graph. Neo4j scales the similarity to
-    ``(1 + cos) / 2``; the embedded server returns the cosine itself. Rows:
+    ``(1 + cos) / 2``, ArcadeDB returns the cosine itself: the score is mapped
+    back to the cosine (the capability probe knows which). Rows:
     ``{id, title, score}``, best first.
     """
-    return graph.read(
+    caps = probe(graph)
+    rows = graph.read(
         "recommend/similar_items_cosine",
         id=item_id,
         prop=check_property_name(record.property),
         k=k,
     )
+    return [{**row, "score": caps.cosine_to_user(row["score"])} for row in rows]
 
 
 def vector_index_name(record: ModelRecord) -> str:

@@ -142,6 +142,14 @@ def test_db_lifecycle_as_a_user(cli_env: dict[str, str], test_engine: str) -> No
     after = graphrec("db", "status", env=cli_env)
     assert after.returncode == 3
     assert "not running" in after.stdout
+    assert f"engine:        {test_engine}" in after.stdout  # the engine that last ran here
+
+    # Started again without --engine: the same engine, and the data survived the stop.
+    again = graphrec("db", "start", env=cli_env, timeout=900)
+    assert again.returncode == 0, again.stderr
+    assert f"embedded {test_engine} server started" in again.stdout
+    kept = graphrec("db", "cypher", "MATCH (u:User) RETURN u.id AS id", env=cli_env)
+    assert [json.loads(line) for line in kept.stdout.splitlines()] == [{"id": "u'1"}]
 
 
 def test_unreachable_uri_is_one_line_error(cli_env: dict[str, str]) -> None:

@@ -40,6 +40,9 @@ def test_wheel_contents_and_cli_from_the_wheel(tmp_path: Path) -> None:
     for module in ("graphrec/loaders/movielens.py", "graphrec/api/main.py", "graphrec/cli/db.py"):
         assert module in names
     assert "graphrec/loaders/examples/ecommerce/mapping.toml" in names
+    # The Neo4j engine's launcher ships as source plus its Maven pom, built on first use.
+    launcher = "graphrec/graph/engines/neo4j_launcher/"
+    assert {f"{launcher}pom.xml", f"{launcher}src/main/java/graphrec/launcher/Launcher.java"} <= names
     # No generic top-level names in site-packages.
     assert {n.split("/")[0] for n in names} == {
         "graphrec",
@@ -69,6 +72,8 @@ def test_wheel_contents_and_cli_from_the_wheel(tmp_path: Path) -> None:
         "assert graphrec.__file__.startswith(sys.argv[1]), graphrec.__file__\n"
         "assert graphrec.loaders.__file__.startswith(sys.argv[1])\n"
         "print(cypher.load('graph/ping'))\n"
+        "from graphrec.graph.engines import neo4j_build\n"
+        "assert 'pom.xml' in neo4j_build._source_files()\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", "import sys\n" + probe, str(target)],

@@ -87,6 +87,9 @@ def settings_for(target: ConnectionTarget, tmp: Path, **overrides: Any) -> Setti
         "neo4j_database": target.database,
         "data_dir": tmp,
         "api_key": API_KEY,
+        # A loaded test machine and a cold server (Neo4j plans each statement on first use)
+        # can take seconds; the deadline's own behaviour is tested with a tiny one.
+        "api_explain_timeout": 20.0,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)

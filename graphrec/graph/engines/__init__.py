@@ -11,10 +11,11 @@ Only one engine runs on a data dir at a time.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from graphrec.graph.engines.arcadedb import ArcadeDBServer
-from graphrec.graph.engines.base import ENGINES, EmbeddedServer, ServerStatus
+from graphrec.graph.engines.base import ENGINES, LAST_ENGINE_FILE, EmbeddedServer, ServerStatus
 from graphrec.graph.engines.neo4j import Neo4jServer
 from graphrec.graph.engines.processes import free_port, port_free
 from graphrec.graph.errors import EmbeddedServerError
@@ -25,12 +26,16 @@ ENGINE_NAMES = tuple(ENGINES)
 def embedded_server(settings: Any, engine: str | None = None) -> EmbeddedServer:
     """The embedded server of ``settings``' data dir.
 
-    ``engine`` names it explicitly. Without it: the engine already running on the
-    data dir, if one is, else ``settings.embedded_engine`` (GRAPHREC_EMBEDDED_ENGINE).
+    ``engine`` names it explicitly. Without it, the first of: the engine running
+    on the data dir; ``GRAPHREC_EMBEDDED_ENGINE`` when set; the engine that last
+    started on the data dir; ``arcadedb``.
     """
     if engine is None:
-        running = running_engine(settings)
-        engine = running or settings.embedded_engine
+        engine = running_engine(settings)
+    if engine is None and "embedded_engine" not in settings.model_fields_set:
+        engine = last_engine(settings.data_dir)
+    if engine is None:
+        engine = settings.embedded_engine
     try:
         cls = ENGINES[engine]
     except KeyError:
@@ -38,6 +43,15 @@ def embedded_server(settings: Any, engine: str | None = None) -> EmbeddedServer:
             f"unknown engine {engine!r}: choose one of {', '.join(ENGINE_NAMES)}"
         ) from None
     return cls.from_settings(settings)
+
+
+def last_engine(data_dir: Path) -> str | None:
+    """The engine that last started on ``data_dir`` (None when none did)."""
+    try:
+        name = (Path(data_dir).expanduser() / LAST_ENGINE_FILE).read_text().strip()
+    except OSError:
+        return None
+    return name if name in ENGINES else None
 
 
 def running_engine(settings: Any) -> str | None:
@@ -56,6 +70,7 @@ __all__ = [
     "ServerStatus",
     "embedded_server",
     "free_port",
+    "last_engine",
     "port_free",
     "running_engine",
 ]

@@ -33,6 +33,8 @@ from graphrec.graph.errors import EmbeddedServerError, GraphError, PortInUseErro
 ENGINES: dict[str, type[EmbeddedServer]] = {}
 
 Progress = Callable[[str], None]
+#: ``<data_dir>/engine`` names the engine that last started there.
+LAST_ENGINE_FILE = "engine"
 
 
 @dataclass(frozen=True)
@@ -284,6 +286,7 @@ class EmbeddedServer(ABC):
             self._terminate(process.pid)
             self._clear_pid()
             raise
+        (self.data_dir / LAST_ENGINE_FILE).write_text(self.engine + "\n")
         return self.status()
 
     def _refuse_other_engines(self) -> None:

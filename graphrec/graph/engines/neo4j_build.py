@@ -217,8 +217,12 @@ def launcher(
     java: Java,
     maven_settings: Path | None = None,
     progress: Callable[[str], None] | None = None,
+    archive: bool = True,
 ) -> Launcher:
-    """The launcher for ``neo4j_version`` (+ ``plugins``), built first if the cache lacks it."""
+    """The launcher for ``neo4j_version`` (+ ``plugins``), built first if the cache lacks it.
+
+    ``archive``: after a build, make the class-data-sharing archive (default: True).
+    """
     if not re.fullmatch(r"\d+\.\d+\.\d+", neo4j_version):
         raise EmbeddedServerError(
             f"invalid Neo4j version {neo4j_version!r} (expected e.g. 5.26.30)"
@@ -250,9 +254,10 @@ def launcher(
         ready = _complete(final)
         if ready is None:
             raise EmbeddedServerError(f"the Neo4j launcher build in {final} is incomplete")
-        if progress is not None:
-            progress("archiving the launcher's classes for faster starts (once per build)")
-        _archive_classes(ready, java)
+        if archive:
+            if progress is not None:
+                progress("archiving the launcher's classes for faster starts (once per build)")
+            _archive_classes(ready, java)
     return ready
 
 
