@@ -16,7 +16,8 @@ api_key_header = APIKeyHeader(
     name=API_KEY_HEADER,
     auto_error=False,
     description="Required by write and admin endpoints (and by reads when "
-    "GRAPHREC_API_LOCK_READS is set).",
+    "GRAPHREC_API_LOCK_READS is set); optional on /health, where it adds the graph's URI "
+    "and error text.",
 )
 
 
@@ -53,6 +54,15 @@ def _check_key(state: ServiceState, key: str | None) -> None:
         )
     if not secrets.compare_digest(key.encode(), expected.get_secret_value().encode()):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "invalid API key")
+
+
+def has_admin_access(state: ServiceState, key: str | None) -> bool:
+    """Whether ``key`` would pass the admin check (for answers that only add detail with it)."""
+    try:
+        _check_key(state, key)
+    except HTTPException:
+        return False
+    return True
 
 
 def require_read_access(state: StateDep, key: ApiKey) -> None:

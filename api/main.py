@@ -22,10 +22,21 @@ from graphrec.config import Settings, get_settings
 from graphrec.graph.errors import GraphError
 from graphrec.serving import NoModelError
 
-from . import errors
+from . import errors, openapi
 from .limits import BodyLimitMiddleware
 from .metrics import Metrics, MetricsMiddleware
-from .routes import admin, health, interactions, items, metrics, users
+from .routes import (
+    admin,
+    catalog,
+    health,
+    interactions,
+    items,
+    metrics,
+    profiles,
+    ui,
+    users,
+)
+from .routes import models as model_routes
 from .state import ServiceOptions, ServiceState
 
 log = logging.getLogger("graphrec.api")
@@ -37,8 +48,12 @@ Recommendations from graph-trained embeddings, served from memory.
   `GRAPHREC_API_LOCK_READS` is set; they keep working while the graph is down.
 * **Writes** (`POST /interactions`, `POST /items`) and **admin** (`POST /admin/reload`)
   need the `X-API-Key` header; they answer 503 while the graph is unreachable.
+* `/health` is open; with the key it also shows the graph's URI and error text.
+* **The explorer page** (`/ui`) shows a user's history, recommendations and their
+  explanation paths, through these same endpoints.
 * Errors are JSON `{"detail": ...}`: 404 unknown user/item/concept/model, 422 bad
-  parameters or body, 413 body too large, 503 graph unreachable.
+  parameters or body, 400 undecodable body or invalid Content-Length, 413 body too
+  large, 408 body not received in full in time, 503 graph unreachable.
 """
 
 
@@ -107,7 +122,8 @@ def create_app(
         default_model: The model used when a request names none (default:
             ``lightgcn`` when served, else the most recently written).
         graph_timeout: Seconds a graph write or check may take before 503 (default: 10).
-        graph_retry_seconds: The driver's retry budget per transaction (default: 5).
+        graph_retry_seconds: How long a write that failed transiently, or an index
+            load, is retried while the graph answers (default: 5).
 
     Raises:
         InsecureConfigError: writes enabled without an API key and not ``dev``.
@@ -133,15 +149,24 @@ def create_app(
     app.state.metrics = metrics_store = Metrics()
     for router in (
         users.router,
+        profiles.router,
         items.router,
+        catalog.router,
+        model_routes.router,
         interactions.router,
         admin.router,
         health.router,
         metrics.router,
+        ui.router,
     ):
         app.include_router(router)
     errors.install(app)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=options.settings.api_max_body_bytes)
+    openapi.install(app, options)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=options.settings.api_max_body_bytes,
+        timeout=options.settings.api_body_timeout,
+    )
     app.add_middleware(MetricsMiddleware, metrics=metrics_store)  # outermost: times everything
     return app
 

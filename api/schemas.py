@@ -2,58 +2,27 @@
 
 from __future__ import annotations
 
-import math
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from graphrec.recommend import Source
-from graphrec.schema import (
-    DEFAULT_INTERACTION_KIND,
-    MAX_ID_LENGTH,
-    ConceptKind,
-    InvalidIdError,
-    concept_id,
-    normalize_id,
+from graphrec.schema import DEFAULT_INTERACTION_KIND
+from graphrec.serving import Source
+
+from .fields import (
+    KIND_PATTERN,
+    RELATION_PATTERN,
+    BusinessId,
+    ConceptId,
+    Text,
+    Timestamp,
+    Value,
 )
 
 #: Most interactions in one POST /interactions body.
 MAX_INTERACTIONS_PER_REQUEST = 10_000
 #: Most concepts one POST /items may attach.
 MAX_CONCEPTS_PER_ITEM = 100
-#: Interaction kinds and concept relations are short identifiers.
-KIND_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{0,63}$"
-RELATION_PATTERN = r"^[A-Za-z][A-Za-z0-9_.:\-]{0,127}$"
-#: Weights and ratings are finite and of a sane size.
-MAX_WEIGHT = 1e6
-
-
-def _business_id(value: str) -> str:
-    try:
-        return normalize_id(value)
-    except InvalidIdError as exc:
-        raise ValueError(str(exc)) from None
-
-
-def _integer_as_text(value: object) -> object:
-    # Ids are strings in the graph: 42 and "42" are the same user (bools are not ids).
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return value
-
-
-BusinessId = Annotated[
-    str,
-    BeforeValidator(_integer_as_text),
-    Field(min_length=1, max_length=MAX_ID_LENGTH, examples=["42"]),
-    AfterValidator(_business_id),
-]
-
-
-def _finite(value: float | None) -> float | None:
-    if value is not None and not math.isfinite(value):
-        raise ValueError("must be a finite number")
-    return value
 
 
 class ErrorOut(BaseModel):
@@ -204,6 +173,142 @@ class SimilarItemsOut(BaseModel):
     items: list[ScoredItemOut]
 
 
+# -- users, items and models as a client reads them ------------------------------------------------------
+class ConceptCountOut(BaseModel):
+    id: str = Field(examples=["genre:drama"])
+    kind: str = Field(examples=["genre"], description="The concept id's namespace.")
+    count: int = Field(ge=1, examples=[12], description="The user's items that have it.")
+
+
+class RecentInteractionOut(BaseModel):
+    item_id: str = Field(examples=["318"])
+    title: str | None = Field(examples=["Shawshank Redemption, The (1994)"])
+    kind: str | None = Field(examples=["rating"])
+    ts: int | None = Field(description="Seconds since the epoch.", examples=[1700000000])
+    rating: float | None = Field(default=None, examples=[4.5])
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "42",
+                    "interactions": 87,
+                    "items": 85,
+                    "last_interaction_ts": 1700000000,
+                    "top_concepts": [
+                        {"id": "genre:drama", "kind": "genre", "count": 40},
+                        {"id": "genre:comedy", "kind": "genre", "count": 21},
+                    ],
+                    "recent": [
+                        {
+                            "item_id": "318",
+                            "title": "Shawshank Redemption, The (1994)",
+                            "kind": "rating",
+                            "ts": 1700000000,
+                            "rating": 4.5,
+                        }
+                    ],
+                    "model": {"name": "lightgcn", "version": 3},
+                    "source": "model",
+                    "trained": True,
+                    "folded_in": False,
+                }
+            ]
+        }
+    )
+
+    id: str
+    interactions: int = Field(description="INTERACTED edges in the graph (one per item and kind).")
+    items: int = Field(description="Distinct items the service counts as seen.")
+    last_interaction_ts: int | None = Field(
+        description="The latest interaction time in the graph (seconds since the epoch)."
+    )
+    top_concepts: list[ConceptCountOut] = Field(
+        description="The concepts of the user's items, most frequent first."
+    )
+    recent: list[RecentInteractionOut] = Field(description="Newest first.")
+    model: ModelRef = Field(description="The model `source`, `trained` and `folded_in` refer to.")
+    source: Source = Field(description="Where this model's recommendations for the user come from.")
+    trained: bool = Field(description="Whether the model version has a trained embedding for them.")
+    folded_in: bool = Field(
+        description="Whether the user is folded in: ranked from their items without retraining, "
+        "because they interacted after the model version was written or were not trained."
+    )
+
+
+class UserSummaryOut(BaseModel):
+    id: str = Field(examples=["42"])
+    items: int = Field(description="Distinct items the service counts as seen.", examples=[85])
+
+
+class UsersOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"users": [{"id": "42", "items": 85}, {"id": "7", "items": 60}], "total": 610}
+            ]
+        }
+    )
+
+    users: list[UserSummaryOut] = Field(description="Most items first, then by id.")
+    total: int = Field(description="Users with interactions that match the prefix.")
+
+
+class ItemConceptOut(BaseModel):
+    id: str = Field(examples=["genre:drama"])
+    kind: str = Field(examples=["genre"])
+
+
+class ItemOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "318",
+                    "title": "Shawshank Redemption, The (1994)",
+                    "concepts": [
+                        {"id": "genre:crime", "kind": "genre"},
+                        {"id": "genre:drama", "kind": "genre"},
+                    ],
+                    "popularity": 317,
+                }
+            ]
+        }
+    )
+
+    id: str
+    title: str | None
+    concepts: list[ItemConceptOut] = Field(description="Direct HAS_CONCEPT links, by id.")
+    popularity: int = Field(description="Users who interacted with it.")
+
+
+class ServedModelOut(BaseModel):
+    name: str = Field(examples=["lightgcn"])
+    version: int = Field(examples=[3])
+    dim: int = Field(examples=[64])
+    trained_at: str = Field(examples=["2025-01-01T12:00:00+00:00"])
+    default: bool
+    metrics: dict[str, Any] = Field(
+        description="Test metrics stored on the Model node (non-finite values as null).",
+        examples=[{"recall@20": 0.41, "ndcg@20": 0.39}],
+    )
+    params: dict[str, Any] = Field(
+        description="The run's settings stored on the Model node.",
+        examples=[{"model": "lightgcn", "epochs": 40, "lr": 0.005}],
+    )
+    history: list[dict[str, Any]] = Field(
+        description="The training curve, one object per epoch (empty when the run saved none).",
+        examples=[[{"epoch": 1, "loss": 0.69, "seconds": 0.4, "val_recall@20": 0.12}]],
+    )
+
+
+class ModelsOut(BaseModel):
+    default: str = Field(description="The model used when a request names none.")
+    models: list[ServedModelOut]
+
+
 # -- interactions --------------------------------------------------------------------------------------
 class InteractionIn(BaseModel):
     """One interaction: a user did something with an item."""
@@ -232,18 +337,18 @@ class InteractionIn(BaseModel):
         examples=["click", "rating", "purchase"],
         description="One edge is kept per (user, item, kind); posting it again refreshes it.",
     )
-    weight: Annotated[float, AfterValidator(_finite)] = Field(
-        default=1.0, ge=-MAX_WEIGHT, le=MAX_WEIGHT
-    )
-    rating: Annotated[float | None, AfterValidator(_finite)] = Field(
-        default=None, ge=-MAX_WEIGHT, le=MAX_WEIGHT
-    )
-    ts: int | None = Field(
+    weight: Value = 1.0
+    rating: Value | None = None
+    ts: Timestamp | None = Field(
         default=None,
-        ge=0,
-        le=2**53,
         description="Seconds since the epoch (default: when the service receives it).",
     )
+
+
+#: Several interactions in one body: at least one, at most MAX_INTERACTIONS_PER_REQUEST.
+InteractionList = Annotated[
+    list[InteractionIn], Field(min_length=1, max_length=MAX_INTERACTIONS_PER_REQUEST)
+]
 
 
 class InteractionsAccepted(BaseModel):
@@ -259,28 +364,14 @@ class ConceptLink(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: str = Field(min_length=3, max_length=MAX_ID_LENGTH, examples=["genre:comedy", "tag:space"])
+    id: ConceptId
     relation: str | None = Field(
         default=None,
         pattern=RELATION_PATTERN,
         description="Relation of the HAS_CONCEPT edge (default: has_<kind>).",
         examples=["has_genre"],
     )
-    weight: Annotated[float, AfterValidator(_finite)] = Field(
-        default=1.0, ge=-MAX_WEIGHT, le=MAX_WEIGHT
-    )
-
-    @field_validator("id")
-    @classmethod
-    def _namespaced(cls, value: str) -> str:
-        kind, sep, name = value.partition(":")
-        kinds = ", ".join(k.value for k in ConceptKind)
-        if not sep or kind not in {k.value for k in ConceptKind}:
-            raise ValueError(f"concept ids look like '<kind>:<name>' with kind one of {kinds}")
-        try:
-            return concept_id(kind, name)
-        except InvalidIdError as exc:
-            raise ValueError(str(exc)) from None
+    weight: Value = 1.0
 
     @property
     def kind(self) -> str:
@@ -306,7 +397,7 @@ class ItemCreate(BaseModel):
     )
 
     id: BusinessId
-    title: str | None = Field(default=None, max_length=1_000)
+    title: Text | None = Field(default=None, max_length=1_000)
     concepts: list[ConceptLink] = Field(
         default_factory=list,
         max_length=MAX_CONCEPTS_PER_ITEM,
@@ -356,8 +447,14 @@ class ModelInfo(BaseModel):
 
 class GraphHealth(BaseModel):
     reachable: bool
-    uri: str
-    error: str | None = None
+    uri: str | None = Field(
+        description="The graph's Bolt URI; null unless the request has the API key."
+    )
+    error: str | None = Field(
+        default=None,
+        description="Why the graph is unreachable (null when it answers): the driver's "
+        "message with the API key, else only that it is unreachable.",
+    )
     vector_index: bool = Field(description="Similar items through the server's vector index.")
 
 
@@ -411,7 +508,31 @@ class ReloadOut(BaseModel):
     seconds: float
 
 
+class LatencyBucketOut(BaseModel):
+    le: str = Field(description="Upper bound in seconds (`+Inf` for the last bucket).")
+    count: int = Field(description="Requests at most this slow (cumulative).")
+
+
+class LatencyOut(BaseModel):
+    count: int
+    sum: float = Field(description="Seconds, summed over the requests.")
+    buckets: list[LatencyBucketOut]
+
+
+class RouteMetricsOut(BaseModel):
+    method: str = Field(description="GET, POST ... or `other` for any other method token.")
+    route: str = Field(
+        description="The route template, or `other` for a path no route matches.",
+        examples=["/users/{user_id}/recommendations"],
+    )
+    count: int
+    statuses: dict[str, int] = Field(examples=[{"200": 41, "404": 2}])
+    latency_seconds: LatencyOut
+
+
 class MetricsOut(BaseModel):
     uptime_seconds: float
-    routes: list[dict]
-    gauges: dict[str, float]
+    routes: list[RouteMetricsOut]
+    gauges: dict[str, float] = Field(
+        examples=[{"catalog_items": 9742.0, "writer_queue": 0.0, "model_version_lightgcn": 3.0}]
+    )

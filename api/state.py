@@ -1,7 +1,8 @@
 """What the running service holds: graph clients, the current index, the writer.
 
-The index is one immutable :class:`Index` object (snapshot of catalog and
-model versions, plus the interaction state) behind one reference. A request
+The index is one :class:`Index` object behind one reference: an immutable
+snapshot of catalog and model versions, plus the interaction state, which
+interactions update in place. A request
 reads the reference once and ranks with that object only, so it sees one
 model version however the reference changes meanwhile; ``POST /admin/reload``
 and ``POST /items`` build a new object and swap the reference (serialised by
@@ -23,9 +24,15 @@ from graphrec.config import Settings
 from graphrec.graph.capabilities import probe
 from graphrec.graph.client import AsyncGraphClient, ConnectionTarget, GraphClient
 from graphrec.graph.connect import resolve_target
-from graphrec.recommend import InteractionState, Snapshot
+from graphrec.graph.errors import GraphUnavailableError
 from graphrec.schema import NodeLabel
-from graphrec.serving import LoadedIndex, ensure_item_vector_index, load_index
+from graphrec.serving import (
+    InteractionState,
+    LoadedIndex,
+    Snapshot,
+    ensure_item_vector_index,
+    load_index,
+)
 from graphrec.writeback import ModelRecord
 
 from .metrics import Metrics
@@ -45,7 +52,9 @@ class ServiceOptions:
         models: Models to serve (default: every model with an active version).
         default_model: Model used when a request names none.
         graph_timeout: Seconds a graph write or health check may take before 503.
-        graph_retry_seconds: The driver's retry budget for one transaction.
+        graph_retry_seconds: How long a write that failed transiently is retried, and the
+            driver's retry budget for the (re)loads of the index. A request-time read is not
+            retried, nor a write once the graph stops answering: those answer 503 at once.
     """
 
     settings: Settings
@@ -87,6 +96,7 @@ class ServiceState:
         options: ServiceOptions,
         target: ConnectionTarget,
         loader: GraphClient,
+        reader: GraphClient,
         graph: AsyncGraphClient,
         index: Index,
         vector_index: bool,
@@ -95,12 +105,17 @@ class ServiceState:
         self.options = options
         self.target = target
         self.loader = loader  # sync client: (re)loads run in a worker thread
+        self.reader = reader  # sync client without retries: request-time reads (explanations)
         self.graph = graph  # async client: per-request writes and health checks
         self.index = index
         self.vector_index = vector_index
         self.metrics = metrics
         self.writer = InteractionWriter(
-            graph, self._apply_interactions, timeout=options.graph_timeout
+            graph,
+            self._apply_interactions,
+            timeout=options.graph_timeout,
+            retry_seconds=options.graph_retry_seconds,
+            ping_timeout=self.ping_timeout,
         )
         self._index_lock = asyncio.Lock()
         self._journal: list[tuple[str, list[str], float]] | None = None
@@ -111,24 +126,41 @@ class ServiceState:
 
     @classmethod
     async def open(cls, options: ServiceOptions, metrics: Metrics) -> ServiceState:
-        """Connect to the graph, probe it, load the index and start the writer."""
-        driver_config: dict[str, Any] = {
-            "connection_timeout": min(options.graph_timeout, 5.0),
-            "max_transaction_retry_time": options.graph_retry_seconds,
+        """Connect to the graph, probe it, load the index and start the writer.
+
+        Three drivers: the loader retries (index loads are long and rare); the
+        reader (explanations) and the async client (writes, pings, lookups) do
+        not, so that a request meets an outage with 503 at once. All of them give
+        up on getting a connection (pooled, or new with its handshake) after
+        ``api_graph_connect_timeout`` seconds.
+        """
+        connect = options.settings.api_graph_connect_timeout
+        # The acquisition timeout is what bounds a new connection's Bolt handshake (a host that
+        # accepts TCP but does not answer hangs there), as well as the wait for a pooled one.
+        bounded: dict[str, Any] = {
+            "connection_timeout": connect,
+            "connection_acquisition_timeout": connect,
         }
+        retrying = {**bounded, "max_transaction_retry_time": options.graph_retry_seconds}
+        once = {**bounded, "max_transaction_retry_time": 0.0}
         target = await asyncio.to_thread(resolve_target, options.settings)
-        loader = await asyncio.to_thread(GraphClient.open, target, **driver_config)
+        loader = await asyncio.to_thread(GraphClient.open, target, **retrying)
+        opened: list[GraphClient] = [loader]
         try:
             vector_index = (await asyncio.to_thread(probe, loader)).vector_index
             index = Index.from_loaded(
                 await asyncio.to_thread(cls._load, loader, options, vector_index)
             )
-            graph = await AsyncGraphClient.open(target, **driver_config)
+            reader = await asyncio.to_thread(GraphClient.open, target, **once)
+            opened.append(reader)
+            graph = await AsyncGraphClient.open(target, **once)
         except BaseException:
-            loader.close()
+            for client in opened:
+                client.close()
             raise
-        state = cls(options, target, loader, graph, index, vector_index, metrics)
+        state = cls(options, target, loader, reader, graph, index, vector_index, metrics)
         state.writer.start()
+        metrics.watch(state.gauges)
         log.info(
             "serving %s from %s (%d items)",
             ", ".join(r.id for r in index.records.values()),
@@ -148,12 +180,27 @@ class ServiceState:
     async def close(self) -> None:
         await self.writer.stop()
         await self.graph.close()
+        await asyncio.to_thread(self.reader.close)
         await asyncio.to_thread(self.loader.close)
 
+    def gauges(self) -> dict[str, float | dict[str, float]]:
+        """What ``/metrics`` reports about the service now (see :mod:`graphrec.api.metrics`)."""
+        snapshot = self.index.snapshot
+        return {
+            "catalog_items": float(snapshot.catalog.num_items),
+            "writer_queue": float(self.writer.queued),
+            "model_version": {name: float(v.version) for name, v in snapshot.models.items()},
+        }
+
     # -- reads ----------------------------------------------------------------------------------
+    @property
+    def ping_timeout(self) -> float:
+        """Seconds a reachability check may take: a connection, then ``RETURN 1``."""
+        return min(self.options.graph_timeout, 2 * self.settings.api_graph_connect_timeout)
+
     async def graph_error(self) -> str | None:
         """``None`` when the graph answers now, else why not."""
-        return await ping(self.graph, min(self.options.graph_timeout, 2.0))
+        return await ping(self.graph, self.ping_timeout)
 
     async def user_exists(self, user_id: str) -> bool:
         rows = await read_once(
@@ -180,7 +227,14 @@ class ServiceState:
         """Load the active model versions, catalog and seen items again; swap them in.
 
         Returns ``(before, after)``.
+
+        Raises:
+            GraphUnavailableError: the graph does not answer a ping (checked first, so
+                that an outage answers at once instead of after the loader's retries).
         """
+        reason = await self.graph_error()
+        if reason is not None:
+            raise GraphUnavailableError(reason)
         async with self._index_lock:
             before = self.index
             self._journal = []
@@ -217,7 +271,8 @@ class ServiceState:
             if item_id in index.snapshot.catalog.item_pos:
                 raise ItemExistsError(f"item {item_id!r} already exists")
             concept_ids = [c["id"] for c in concepts]
-            snapshot, vectors = index.snapshot.with_item(item_id, title, concept_ids)
+            links = [(c["id"], c["relation"], c.get("weight", 1.0)) for c in concepts]
+            snapshot, vectors = index.snapshot.with_item(item_id, title, concept_ids, links)
             properties = {
                 index.records[name].property: vector.astype(float).tolist()
                 for name, vector in vectors.items()
@@ -230,6 +285,8 @@ class ServiceState:
                 properties=properties,
                 concepts=list(concepts),
                 timeout=self.options.graph_timeout,
+                retry_seconds=self.options.graph_retry_seconds,
+                ping_timeout=self.ping_timeout,
             )
             index.state.grow(snapshot.catalog.num_items)
             self.index = replace(index, snapshot=snapshot)

@@ -15,11 +15,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from neo4j.exceptions import ConstraintError, DriverError, Neo4jError
+from neo4j.exceptions import ConstraintError, DriverError, Neo4jError, SessionExpired
 
 from graphrec.graph import cypher
 from graphrec.graph.client import AsyncGraphClient
@@ -31,6 +33,8 @@ log = logging.getLogger("graphrec.api")
 MAX_BATCH_ROWS = 5_000
 #: A concurrent writer outside this process may create the same user first: retry the MERGE.
 CONSTRAINT_RETRIES = 3
+#: First pause before a write is retried (seconds); doubled after each attempt, with jitter.
+FIRST_RETRY_DELAY = 0.05
 
 #: Exceptions that mean "the graph could not do it now" (the API answers 503).
 GRAPH_FAILURES: tuple[type[BaseException], ...] = (
@@ -85,6 +89,63 @@ async def ping(graph: AsyncGraphClient, timeout: float) -> str | None:
     return None
 
 
+async def write(
+    graph: AsyncGraphClient,
+    name: str,
+    /,
+    *,
+    retry_seconds: float,
+    ping_timeout: float,
+    **params: Any,
+) -> None:
+    """Run the write statement ``name``, retried while the graph is reachable.
+
+    The service's driver does not retry (``max_transaction_retry_time=0``): its
+    retries would spend their whole budget on a server that is down. Here a
+    transient failure (a conflict, a deadlock) is retried with backoff for up
+    to ``retry_seconds``; a connection failure is retried once at once (a
+    pooled connection that died with a restarted server), then only while the
+    graph answers a ping (a cluster moving its leader); otherwise the write
+    fails at once with :class:`GraphUnavailableError`. The statements are ``MERGE``-based, so a
+    retry after a commit whose answer was lost changes nothing.
+    """
+    deadline = time.monotonic() + retry_seconds
+    delay = FIRST_RETRY_DELAY
+    connection_failures = 0
+    while True:
+        try:
+            await graph.write(name, **params)
+            return
+        except (GraphUnavailableError, SessionExpired) as exc:
+            connection_failures += 1
+            if time.monotonic() > deadline:
+                raise unavailable(exc) from exc
+            if connection_failures == 1:
+                continue  # most often a pooled connection the server dropped: try a fresh one
+            reason = await ping(graph, ping_timeout)
+            if reason is not None:
+                raise GraphUnavailableError(reason) from exc
+        except Neo4jError as exc:
+            if not exc.is_retryable() or time.monotonic() > deadline:
+                raise
+        await asyncio.sleep(delay * random.uniform(0.8, 1.2))
+        delay *= 2
+
+
+def last_per_edge(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The last row per ``(user_id, item_id, kind)``, in order of their last appearance.
+
+    One edge is kept per key and a later row overwrites an earlier one, so the graph
+    ends the same either way; the engine is spared merging one edge thousands of times.
+    """
+    last: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for row in rows:
+        key = (row["user_id"], row["item_id"], row["kind"])
+        last.pop(key, None)
+        last[key] = row
+    return list(last.values())
+
+
 @dataclass
 class _Queued:
     rows: list[dict[str, Any]]
@@ -99,6 +160,8 @@ class InteractionWriter:
         on_commit: Called with the rows of each committed batch, before the
             requests are acknowledged (the service updates seen items there).
         timeout: Seconds a batch may take before its requests fail with 503.
+        retry_seconds: How long a batch that failed transiently is retried (see :func:`write`).
+        ping_timeout: Seconds the reachability check after a connection failure may take.
     """
 
     def __init__(
@@ -107,10 +170,14 @@ class InteractionWriter:
         on_commit: Callable[[list[dict[str, Any]]], None],
         *,
         timeout: float = 10.0,
+        retry_seconds: float = 5.0,
+        ping_timeout: float = 1.0,
     ) -> None:
         self.graph = graph
         self.on_commit = on_commit
         self.timeout = timeout
+        self.retry_seconds = retry_seconds
+        self.ping_timeout = ping_timeout
         self._queue: asyncio.Queue[_Queued] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
 
@@ -155,7 +222,7 @@ class InteractionWriter:
             waiting = [q for q in batch if not q.done.done()]  # skip cancelled requests
             if not waiting:
                 continue
-            rows = [row for q in waiting for row in q.rows]
+            rows = last_per_edge([row for q in waiting for row in q.rows])
             try:
                 await asyncio.wait_for(self._commit(rows), self.timeout)
                 self.on_commit(rows)
@@ -179,7 +246,13 @@ class InteractionWriter:
     async def _commit(self, rows: list[dict[str, Any]]) -> None:
         for attempt in range(CONSTRAINT_RETRIES):
             try:
-                await self.graph.write("api/merge_interactions", rows=rows)
+                await write(
+                    self.graph,
+                    "api/merge_interactions",
+                    retry_seconds=self.retry_seconds,
+                    ping_timeout=self.ping_timeout,
+                    rows=rows,
+                )
                 return
             except ConstraintError:
                 if attempt == CONSTRAINT_RETRIES - 1:
@@ -198,6 +271,8 @@ async def create_item(
     properties: dict[str, list[float]],
     concepts: list[dict[str, Any]],
     timeout: float,
+    retry_seconds: float,
+    ping_timeout: float,
 ) -> None:
     """Create an item with its concepts, ``HAS_CONCEPT`` edges and embedding properties.
 
@@ -207,8 +282,15 @@ async def create_item(
     """
     try:
         await asyncio.wait_for(
-            graph.write(
-                "api/create_item", id=item_id, title=title, props=properties, concepts=concepts
+            write(
+                graph,
+                "api/create_item",
+                retry_seconds=retry_seconds,
+                ping_timeout=ping_timeout,
+                id=item_id,
+                title=title,
+                props=properties,
+                concepts=concepts,
             ),
             timeout,
         )

@@ -12,7 +12,7 @@ Protocol (everything seeded):
 5. **Cold-start evaluation:** every user with a held-out rating of a cold item
    ranks the cold items only (the candidate set is the cold items);
    Recall@20 = |top 20 ∩ held-out| / |held-out|, averaged over users (as
-   ``graphrec.metrics.Recall``), and NDCG@20. Methods: random; concept
+   ``graphrec.evaluation.metrics.Recall``), and NDCG@20. Methods: random; concept
    popularity (mean training popularity of the warm items sharing the cold
    item's concepts: the non-personalised baseline available at cold start);
    oracle popularity (the cold items' true held-out counts: not available in
@@ -56,18 +56,18 @@ import torch
 from _report import save  # bench/_report.py (scripts run from bench/)
 from torch_geometric.data import HeteroData
 
-from graphrec.coldstart import (
+from graphrec.data import INTERACTED, RecData
+from graphrec.evaluation import evaluate
+from graphrec.evaluation.metrics import NDCG, Recall
+from graphrec.export import ExportFilters, IdMap, export_graph, load_export, save_export
+from graphrec.kge import KGEResult, KGERun, concept_init, kg_triples, train_kge
+from graphrec.serving.cold_start import (
     KGEColdStart,
     concept_centroids,
     fallback_embeddings,
     mean_of_concepts,
 )
-from graphrec.data import INTERACTED, RecData
-from graphrec.evaluate import evaluate
-from graphrec.export import ExportFilters, IdMap, export_graph, load_export, save_export
-from graphrec.kge import KGEResult, KGERun, concept_init, kg_triples, train_kge
-from graphrec.metrics import NDCG, Recall
-from graphrec.train import train
+from graphrec.training import train
 
 MOVIELENS = Path(__file__).resolve().parents[2] / "shared" / "data" / "ml-latest-small"
 CACHE = Path(tempfile.gettempdir()) / "graphrec-bench" / "ml-latest-small-export"

@@ -9,7 +9,7 @@ recommendations (seen items excluded, as the API ranks them):
   <= 3 relationships (collaborative, content, co-engagement, attribute; a
   knowledge-graph path is at least 4), and with any path at all (KG hops <= 3).
 - **Faithfulness**: for the best-ranked path of each recommendation, fold the
-  user in (:func:`graphrec.recommend.fold_in`) from all their items and again
+  user in (:func:`graphrec.serving.fold_in`) from all their items and again
   without the path's anchor item; count how often the item's score drops. The
   same is done removing a random *other* item of the user, as the peer: an
   explanation is faithful when its anchor matters more than an arbitrary item.
@@ -39,8 +39,7 @@ from graphrec.explain import find_paths, rank_paths
 from graphrec.graph.client import GraphClient
 from graphrec.graph.embedded import EmbeddedServer, free_port
 from graphrec.ingest import derive_co_engagement
-from graphrec.recommend import recommend, vector_lookup
-from graphrec.serving import load_index
+from graphrec.serving import load_index, recommend, vector_lookup
 
 
 def quantiles(values: list[float]) -> dict[str, float]:

@@ -6,7 +6,7 @@ same 100k random user-item relationships:
 - **ingest, naive**: one ``UNWIND $rows ... MERGE`` per batch (``bench/cypher/``);
 - **ingest, graphrec**: :func:`graphrec.ingest.ingest` (first load, then a re-run);
 - **export, naive**: one query, one record per relationship;
-- **export, graphrec**: :func:`graphrec.export.export_interactions` (pages of users,
+- **export, graphrec**: :func:`graphrec.graph.interactions.read_interactions` (pages of users,
   one record per user with parallel lists).
 
 Writes JSON and markdown to ``bench/out/``.
@@ -25,9 +25,9 @@ from pathlib import Path
 
 from _report import machine, save, today  # bench/_report.py (scripts run from bench/)
 
-from graphrec.export import export_interactions
 from graphrec.graph.client import GraphClient
 from graphrec.graph.embedded import EmbeddedServer, free_port
+from graphrec.graph.interactions import read_interactions
 from graphrec.ingest import ingest
 from graphrec.loaders.rows import InteractionRow, ItemRow, UserRow
 
@@ -104,7 +104,7 @@ def run(server: EmbeddedServer, rows: list, batch_size: int) -> dict:
         assert again.relationships_created == 0
 
         start = time.perf_counter()
-        table = export_interactions(graph)
+        table = read_interactions(graph)
         results["export_graphrec"] = round(len(table) / (time.perf_counter() - start))
         assert len(table) == n_rels
     server.drop_database("graphrec")

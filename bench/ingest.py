@@ -5,7 +5,7 @@ For each source, on a fresh embedded server:
 1. **parse**: the parser alone (rows -> list), no database;
 2. **first load**: the full ingest (parse + graphrec's writer + driver + server);
 3. **re-run**: the same ingest again (idempotent: nothing new is created);
-4. **export**: every interaction back out with :func:`graphrec.export.export_interactions`.
+4. **export**: every interaction back out with :func:`graphrec.graph.interactions.read_interactions`.
 
 Server time is what the server reports per write (``result_available_after +
 result_consumed_after``, summed by ``GraphClient.server_write_ms``); the rest of
@@ -26,9 +26,9 @@ from pathlib import Path
 
 from _report import machine, save, today  # bench/_report.py (scripts run from bench/)
 
-from graphrec.export import export_interactions
 from graphrec.graph.client import GraphClient
 from graphrec.graph.embedded import EmbeddedServer, free_port
+from graphrec.graph.interactions import read_interactions
 from graphrec.ingest import ingest
 from graphrec.loaders import parse
 
@@ -63,7 +63,7 @@ def measure(
                     "writer_and_driver_s": round(summary.seconds - server_s - parse_s, 2),
                 }
             start = time.perf_counter()
-            table = export_interactions(graph)
+            table = read_interactions(graph)
             export_s = time.perf_counter() - start
             result["export"] = {"rows": len(table), "rows_per_s": round(len(table) / export_s)}
             counts = graph.read("graph/count_relationships")

@@ -6,10 +6,10 @@ timing run builds the data and the model, times `--batches` optimiser steps
 ceil(train interactions / batch size) steps; with `--batches 0` the whole epoch
 is run), then times one validation pass (full forward, or layer-wise
 inference for mini-batch). With `--epochs N`, a second subprocess per mode
-trains N epochs with `train` / `train_minibatch` (no early stopping) and reports
+trains N epochs with `train` (full-batch / `MiniBatch` strategy, no early stopping) and reports
 test Recall@20. With `--memory-cap-gb`, the parent kills a child whose peak
 RSS (VmHWM) passes the cap, to show where full-batch fails and mini-batch
-completes. The memory estimates of graphrec.minibatch are printed next to the
+completes. The memory estimates of graphrec.training.minibatch are printed next to the
 measured peaks.
 
     cd bench && python minibatch.py --size 100k --epochs 20
@@ -33,19 +33,15 @@ import numpy as np
 import torch
 from _report import machine, save, today  # bench/_report.py (scripts run from bench/)
 
-from graphrec import split as splits
 from graphrec.data import Interactions, KnowledgeGraph, RecData
-from graphrec.evaluate import evaluate
+from graphrec.data import split as splits
+from graphrec.evaluation import evaluate
+from graphrec.evaluation.metrics import Recall
 from graphrec.loaders.synthetic import synthetic_arrays
-from graphrec.metrics import Recall
-from graphrec.minibatch import (
-    MiniBatchTrainer,
-    estimate_fullbatch_memory,
-    estimate_minibatch_memory,
-    train_minibatch,
-)
 from graphrec.models.registry import resolve_model
-from graphrec.train import Trainer, sample_negatives, train
+from graphrec.training import MiniBatch, Trainer, sample_negatives, train
+from graphrec.training.memory import estimate_fullbatch_memory, estimate_minibatch_memory
+from graphrec.training.minibatch import MiniBatchTrainer
 
 #: (users, items, interactions) per size.
 SIZES = {
@@ -74,7 +70,7 @@ def main() -> None:
         "--adam",
         choices=("auto", "sparse", "dense"),
         default="auto",
-        help="mini-batch optimiser for the tables (auto: as train_minibatch chooses)",
+        help="mini-batch optimiser for the tables (auto: as the MiniBatch strategy chooses)",
     )
     parser.add_argument("--memory-cap-gb", type=float, default=None)
     parser.add_argument("--threads", type=int, default=1)
@@ -205,7 +201,7 @@ def accuracy(args: argparse.Namespace) -> dict:
     if args.mode == "full":
         result = train(**settings)
     else:
-        result = train_minibatch(fan_outs=args.fan_out, **settings)
+        result = train(strategy=MiniBatch(fan_outs=args.fan_out), **settings)
     return {
         "epochs": args.epochs,
         "test_recall@20": round(result.metrics["recall@20"], 4),

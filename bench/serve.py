@@ -311,7 +311,7 @@ def movielens_catalog(
 ) -> tuple[ConnectionTarget, list[str], list[str], dict[str, float]]:
     from graphrec.data import RecData
     from graphrec.export import export_graph
-    from graphrec.train import train
+    from graphrec.training import train
 
     target = new_database(server, "movielens")
     with GraphClient.open(target) as graph:

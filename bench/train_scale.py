@@ -18,7 +18,7 @@ from _report import machine, save, today  # bench/_report.py (scripts run from b
 
 from graphrec.data import RecData, synthetic_hetero
 from graphrec.models.lightgcn import LightGCN
-from graphrec.train import Trainer
+from graphrec.training import Trainer
 
 
 def main() -> None:

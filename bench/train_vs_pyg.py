@@ -7,8 +7,8 @@ communities, trains
   pre-normalised ``torch.sparse`` CSR adjacency (``normalize=False``), one
   propagation per batch and ``recommendation_loss``, as in PyG's
   ``examples/lightgcn.py``;
-- graphrec's ``LightGCN``, stepped by :class:`graphrec.train.Trainer` (the
-  loop behind :func:`graphrec.train.train`);
+- graphrec's ``LightGCN``, stepped by :class:`graphrec.training.Trainer` (the
+  loop behind :func:`graphrec.training.train`);
 
 from the same initial embeddings, with the same batches, negatives,
 dimension, layers, learning rate and epochs, in one process with alternating
@@ -17,7 +17,7 @@ peak memory (a separate process per implementation), Recall@20 / NDCG@20 and
 the time ratio.
 
 On ml-latest-small it then trains, each in a fresh process through
-:func:`graphrec.train.train` and with one shared setting, LightGCN, MF-BPR,
+:func:`graphrec.training.train` and with one shared setting, LightGCN, MF-BPR,
 most-popular and the relation-aware GNN (genres as concepts), and reports all
 metrics, including recall on head and long-tail items.
 
@@ -50,9 +50,9 @@ import torch
 from torch_geometric.data import HeteroData
 
 from graphrec.data import RecData, synthetic_hetero
-from graphrec.evaluate import evaluate
+from graphrec.evaluation import evaluate
 from graphrec.models import Embeddings, LightGCN, Recommender
-from graphrec.train import Trainer, sample_negatives, train
+from graphrec.training import Trainer, sample_negatives, train
 
 OUT = Path(__file__).parent / "out"
 MOVIELENS = Path(__file__).resolve().parents[2] / "shared" / "data" / "ml-latest-small"
@@ -243,7 +243,7 @@ def run_memory(job: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_model(job: dict[str, Any]) -> dict[str, Any]:
-    """One graphrec model trained with :func:`graphrec.train.train`, in a fresh process."""
+    """One graphrec model trained with :func:`graphrec.training.train`, in a fresh process."""
     torch.set_num_threads(job["threads"])
     data = load_split(job["dataset"], Path(job["movielens"]))
     base = psutil.Process().memory_info().rss
@@ -341,7 +341,7 @@ def markdown(results: list[dict[str, Any]], meta: dict[str, Any]) -> str:
         lines += [
             "",
             "ml-latest-small, graphrec models, same split, each trained alike with "
-            "`graphrec.train.train` (head = the 20% most-interacted items in train, tail = "
+            "`graphrec.training.train` (head = the 20% most-interacted items in train, tail = "
             "the rest; share = fraction of recommended slots; relgnn uses the genres as "
             "concepts):",
             "",

@@ -98,6 +98,19 @@ class Settings(BaseSettings):
         description="GET /items/{id}/similar uses the server's vector index (approximate) "
         "by default once the catalog has more items than this. Unset: exact unless asked.",
     )
+    api_body_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        description="Seconds a request body may take to arrive in full; a slower (or "
+        "shorter than declared) body is answered 408 and its connection closed.",
+    )
+    api_graph_connect_timeout: float = Field(
+        default=1.0,
+        gt=0,
+        description="Seconds the API waits for a connection to the graph, pooled or new "
+        "(the driver's connection and connection-acquisition timeouts), before a request "
+        "that needs the graph answers 503.",
+    )
     api_explain_timeout: float = Field(
         default=2.0,
         gt=0,

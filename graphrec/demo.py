@@ -22,15 +22,15 @@ import typer
 from pydantic import SecretStr
 
 from graphrec.config import Settings
-from graphrec.evaluate import compare
+from graphrec.evaluation import compare
+from graphrec.evaluation.plots import plot_history
 from graphrec.explain import explain
 from graphrec.export import ExportFilters, export_graph
 from graphrec.graph.connect import connect
 from graphrec.graph.embedded import free_port, port_free
 from graphrec.ingest import derive_co_engagement, ingest
 from graphrec.loaders import parse
-from graphrec.pipeline import PipelineResult, train_from_graph
-from graphrec.plots import plot_history
+from graphrec.training.pipeline import PipelineResult, train_from_graph
 
 
 @dataclass(frozen=True)
@@ -88,10 +88,8 @@ def run_demo(settings: Settings, options: DemoOptions) -> dict[str, PipelineResu
 
         _say("3/6 training (BPR, early stopping on validation Recall@20)")
         split = {"split": "random", "test_ratio": 0.2, "seed": options.seed}
-        train_kwargs = {
+        train_kwargs = {  # the models' own defaults (graphrec models), capped in epochs
             "epochs": options.epochs,
-            "lr": 5e-3,
-            "batch_size": 2048,
             "seed": options.seed,
             "model_kwargs": {"embedding_dim": options.dim},
         }
@@ -164,6 +162,7 @@ def serve_api(settings: Settings, *, port: int | None, example_user: str) -> Non
     url = f"http://{host}:{port}"
     typer.echo(f"API:           {url}")
     typer.echo(f"OpenAPI docs:  {url}/docs")
+    typer.echo(f"Explorer page: {url}/ui/")
     if settings.api_key is None:
         typer.echo(
             f"API key:       {key.get_secret_value()}   "

@@ -27,6 +27,9 @@ class RelType(StrEnum):
     SUBCONCEPT_OF = "SUBCONCEPT_OF"  # (:Concept)-[:SUBCONCEPT_OF]->(:Concept)
     CO_ENGAGED = "CO_ENGAGED"  # (:Item)-[:CO_ENGAGED {weight}]->(:Item), derived
     HAS_ATTRIBUTE = "HAS_ATTRIBUTE"  # (:User)-[:HAS_ATTRIBUTE {relation}]->(:Concept)
+    # (:Item)-[:GRAPHREC_SIMILAR {score}]->(:Item): a GDS peer's item similarities, written
+    # while it runs and deleted afterwards (graphrec.peers.gds).
+    GRAPHREC_SIMILAR = "GRAPHREC_SIMILAR"
 
 
 class ConceptKind(StrEnum):
@@ -110,6 +113,10 @@ def normalize_id(value: object, *, field: str = "id", url_path: bool = True) -> 
         raise InvalidIdError(f"{field} is longer than {MAX_ID_LENGTH} characters: {text[:40]!r}...")
     if _CONTROL.search(text):
         raise InvalidIdError(f"{field} contains control characters: {text!r}")
+    if any(unicodedata.category(ch) == "Cs" for ch in text):
+        raise InvalidIdError(
+            f"{field} contains a lone surrogate (not valid Unicode text): {text!r}"
+        )
     if url_path and "/" in text:
         raise InvalidIdError(f"{field} contains '/', which cannot appear in a URL path: {text!r}")
     if url_path and text in (".", ".."):
@@ -152,8 +159,10 @@ def check_timestamp(value: int, *, field: str = "timestamp") -> int:
 
 
 def normalize_name(value: str) -> str:
-    """Normalise a free-text concept name: NFKC, case-folded, whitespace collapsed."""
-    return " ".join(unicodedata.normalize("NFKC", value).casefold().split())
+    """Normalise a free-text concept name: NFKC, case-folded, format characters removed,
+    whitespace collapsed (a name of only invisible characters becomes empty)."""
+    text = _without_format_characters(unicodedata.normalize("NFKC", value).casefold())
+    return " ".join(text.split())
 
 
 def concept_id(kind: str | ConceptKind, name: str) -> str:

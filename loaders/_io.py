@@ -12,6 +12,9 @@ import math
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+
+from graphrec.schema import InvalidValueError, check_timestamp, check_value
 
 from .errors import LoaderError
 from .rows import Reject
@@ -19,6 +22,9 @@ from .rows import Reject
 #: A quoted CSV field may span at most this many physical lines; past that the
 #: record is rejected rather than swallowing the rest of the file.
 MAX_CONTINUATION_LINES = 100
+
+#: The range of a Bolt (and Neo4j) integer property.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 Line = tuple[int, str]
 Fields = tuple[int, list[str]]
@@ -183,11 +189,23 @@ def parse_float(text: str, what: str) -> float:
     """``float(text)`` or :class:`RowError` naming ``what``; refuses NaN and infinity."""
     try:
         value = float(text)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise RowError(f"{what} is not a number: {text!r}") from None
     if not math.isfinite(value):
         raise RowError(f"{what} is not finite: {text!r}")
     return value
+
+
+def parse_value(text: str, what: str) -> float:
+    """A weight or rating from text, checked by :func:`graphrec.schema.check_value`.
+
+    Raises:
+        RowError: not a number, not finite, or ``|value| > MAX_ABS_VALUE``.
+    """
+    try:
+        return check_value(parse_float(text, what), field=what)
+    except InvalidValueError as exc:
+        raise RowError(str(exc)) from None
 
 
 def parse_int(text: str, what: str) -> int:
@@ -198,11 +216,31 @@ def parse_int(text: str, what: str) -> int:
         raise RowError(f"{what} is not an integer: {text!r}") from None
 
 
+def parse_bounded_int(text: str, what: str, low: int, high: int) -> int:
+    """``int(text)`` within ``[low, high]``, or :class:`RowError` naming ``what``."""
+    value = parse_int(text, what)
+    if not low <= value <= high:
+        raise RowError(f"{what} out of range: {value} ({low} to {high})")
+    return value
+
+
 def parse_timestamp(value: object, what: str = "timestamp") -> int:
     """Seconds since the epoch from epoch seconds (int, float, numeric text) or ISO 8601.
 
-    A naive ISO 8601 time is taken as UTC. Raises :class:`RowError` otherwise.
+    A naive ISO 8601 time is taken as UTC. The result is checked by
+    :func:`graphrec.schema.check_timestamp` (``0 <= ts <= MAX_TIMESTAMP``).
+
+    Raises:
+        RowError: not a time, or ``"<what> out of range: ..."``.
     """
+    seconds = _seconds(value, what)
+    try:
+        return check_timestamp(seconds, field=what)
+    except InvalidValueError as exc:
+        raise RowError(str(exc)) from None
+
+
+def _seconds(value: object, what: str) -> int:
     if isinstance(value, str):
         try:
             return int(value)  # the common case, first
@@ -229,8 +267,30 @@ def parse_timestamp(value: object, what: str = "timestamp") -> int:
         pass
     try:
         moment = datetime.fromisoformat(text)
-    except ValueError:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return int(moment.timestamp())
+    except (ValueError, OverflowError):
         raise RowError(f"{what} is neither epoch seconds nor ISO 8601: {text!r}") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp())
+
+
+def property_value(value: Any, what: str) -> Any:
+    """``value`` if the graph can store it as a property, else :class:`RowError`.
+
+    Bolt carries integers as signed 64-bit, so a larger one would fail the
+    whole write batch; NaN and infinity are refused like everywhere else.
+    Lists are checked element by element.
+    """
+    if isinstance(value, list):
+        return [property_value(v, what) for v in value]
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        if not INT64_MIN <= value <= INT64_MAX:
+            raise RowError(f"{what} {value} does not fit in a 64-bit integer")
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise RowError(f"{what} is not finite: {value!r}")
+        return value
+    raise RowError(f"{what} has an unsupported type: {type(value).__name__}")

@@ -47,6 +47,9 @@ ML1M_OCCUPATIONS: dict[str, str] = {
     "20": "writer",
 }
 
+#: Oldest raw age accepted (ML-100K ``u.user``, RecBole ``age``); older is a bad row.
+MAX_AGE = 150
+
 _GENDERS = {"m": "male", "f": "female"}
 
 #: Relation names of the user attribute edges.

@@ -20,6 +20,7 @@ import shutil
 import stat
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -144,7 +145,7 @@ def _fetch(
             if response.status_code != 200:
                 raise DownloadError(f"{url}: HTTP {response.status_code}")
             length = response.headers.get("content-length")
-            total = int(length) if length and length.isdigit() else None
+            total = int(length) if length and length.isascii() and length.isdigit() else None
             if total is None and size_hint is not None:
                 total = size_hint.size
             with (
@@ -179,14 +180,24 @@ def _safe_extract(archive: Path, dest: Path, url: str) -> None:
                 out = (dest / member.filename).resolve()
                 if not out.is_relative_to(root):
                     raise DownloadError(f"{url}: unsafe path in archive: {member.filename!r}")
-                if member.is_dir():
-                    out.mkdir(parents=True, exist_ok=True)
-                    continue
-                out.parent.mkdir(parents=True, exist_ok=True)
-                with bundle.open(member) as src, open(out, "wb") as dst:
-                    shutil.copyfileobj(src, dst, _CHUNK)
-    except zipfile.BadZipFile as exc:
+                try:
+                    _unpack(bundle, member, out)
+                except OSError as exc:  # "a" and "a/b" both in the archive, a full disk ...
+                    raise DownloadError(
+                        f"{url}: cannot unpack {member.filename!r}: {exc.strerror or exc}"
+                    ) from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
+        # RuntimeError: an encrypted member; NotImplementedError: an unknown compression.
         raise DownloadError(f"{url}: not a valid zip archive: {exc}") from None
+
+
+def _unpack(bundle: zipfile.ZipFile, member: zipfile.ZipInfo, out: Path) -> None:
+    if member.is_dir():
+        out.mkdir(parents=True, exist_ok=True)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with bundle.open(member) as src, open(out, "wb") as dst:
+        shutil.copyfileobj(src, dst, _CHUNK)
 
 
 def _check_member(member: zipfile.ZipInfo, url: str) -> None:

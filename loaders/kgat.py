@@ -15,10 +15,13 @@ parse too.
 
 What becomes what:
 
-* items -> :class:`ItemRow` with id ``str(remap_id)`` for every id in
-  ``0 .. n_items-1``; properties ``org_id`` and ``freebase_id`` from
-  ``item_list.txt``. ``n_items`` is the number of rows of ``item_list.txt``,
-  else the largest item id in train/test plus one (as KGAT computes it).
+* items -> :class:`ItemRow` with id ``str(remap_id)`` for every id below
+  ``n_items`` that appears in ``item_list.txt``, train/test or the KG;
+  properties ``org_id`` and ``freebase_id`` from ``item_list.txt``.
+  ``n_items`` is the largest remap id of ``item_list.txt`` plus one, else the
+  largest item id in train/test plus one (as KGAT computes it). Only ids that
+  appear become items, so one line with a huge id cannot make the parser
+  emit a row per number below it.
 * non-item entities -> ``entity`` concepts named by ``entity_list.txt``'s
   ``org_id`` (e.g. a Freebase mid), else by the remap id.
 * relation names come from ``relation_list.txt`` with the
@@ -47,7 +50,7 @@ from pathlib import Path
 
 from graphrec.schema import DEFAULT_INTERACTION_KIND, ConceptKind
 
-from ._io import DelimitedFile, parse_int, require_dir, require_file
+from ._io import DelimitedFile, RowError, parse_int, require_dir, require_file
 from ._nodes import Seen, check_concepts
 from .rows import (
     LINKED_ENTITY,
@@ -104,20 +107,12 @@ def _emit(
 ) -> Iterator[Row]:
     names = _Names()
     yield from _read_names(folder, names)
-    if names.items:
-        n_items = max(names.items) + 1
-    else:
-        n_items = max((_max_item(log) for log, _ in logs), default=-1) + 1
+    logged = set().union(*(_item_ids(log) for log, _ in logs))
+    n_items = max(names.items) + 1 if names.items else max(logged, default=-1) + 1
 
     seen = Seen()
-    for remap in range(n_items):
-        properties = {}
-        if remap in names.items:
-            org_id, freebase_id = names.items[remap]
-            properties = {"org_id": org_id, "freebase_id": freebase_id}
-        row = seen.item(str(remap), None, {k: v for k, v in properties.items() if v})
-        assert row is not None
-        yield row
+    for remap in sorted(set(names.items) | {i for i in logged if i < n_items}):
+        yield _item_row(remap, names, seen)
 
     if kg is not None:
         yield from _kg_rows(kg, n_items, names, seen)
@@ -131,6 +126,8 @@ def _kg_rows(kg: DelimitedFile, n_items: int, names: _Names, seen: Seen) -> Iter
         """The concept standing for an entity, and its new rows."""
         new: list[Row] = []
         if remap < n_items:
+            if str(remap) not in seen.items:
+                new.append(_item_row(remap, names, seen))
             name = names.entities.get(remap) or names.items.get(remap, ("", ""))[1] or str(remap)
             cid, concept = seen.concept(ConceptKind.ENTITY, name)
             if concept:
@@ -157,6 +154,8 @@ def _kg_rows(kg: DelimitedFile, n_items: int, names: _Names, seen: Seen) -> Iter
         tail_id, new = entity(tail)
         yield from new
         if head < n_items:
+            if str(head) not in seen.items:
+                yield _item_row(head, names, seen)
             yield ItemConceptRow(str(head), tail_id, relation)
         else:
             head_id, new = entity(head)
@@ -178,6 +177,9 @@ def _log_rows(
         except ValueError:
             yield log.reject(number, "expected space-separated integers")
             continue
+        if not ids:  # only Unicode whitespace, which bytes.isspace() does not skip
+            yield log.reject(number, "expected a user id and item ids")
+            continue
         bad = [i for i in ids[1:] if not 0 <= i < n_items]
         if ids[0] < 0 or bad:
             if bad:
@@ -196,9 +198,20 @@ def _log_rows(
             yield InteractionRow(user_id, str(item), kind, 1.0, None, None, split)
 
 
-def _max_item(log: DelimitedFile) -> int:
-    """Largest item id in a log; bad lines are skipped here and rejected later."""
-    largest = -1
+def _item_row(remap: int, names: _Names, seen: Seen) -> Row:
+    """The :class:`ItemRow` of a remap id not yet seen, with its names from item_list.txt."""
+    properties = {}
+    if remap in names.items:
+        org_id, freebase_id = names.items[remap]
+        properties = {"org_id": org_id, "freebase_id": freebase_id}
+    row = seen.item(str(remap), None, {k: v for k, v in properties.items() if v})
+    assert row is not None, f"item {remap} yielded twice"
+    return row
+
+
+def _item_ids(log: DelimitedFile) -> set[int]:
+    """Every non-negative item id in a log; bad lines are skipped here and rejected later."""
+    ids: set[int] = set()
     for record in log.rows():
         if isinstance(record, Reject):
             continue
@@ -206,9 +219,8 @@ def _max_item(log: DelimitedFile) -> int:
             items = [int(f) for f in record[1][1:]]
         except ValueError:
             continue
-        if items:
-            largest = max(largest, max(items))
-    return largest
+        ids.update(i for i in items if i >= 0)
+    return ids
 
 
 def _read_names(folder: Path, names: _Names) -> Iterator[Reject]:
@@ -231,6 +243,8 @@ def _read_names(folder: Path, names: _Names) -> Iterator[Reject]:
             number, fields = record
             try:
                 remap = parse_int(fields[1], "remap_id")
+                if remap < 0:
+                    raise RowError(f"remap_id {remap} is negative")
                 if filename != "relation_list.txt":
                     check_concepts(ConceptKind.ENTITY, fields[2:] + fields[:1])
             except ValueError as exc:

@@ -35,9 +35,38 @@ interaction log, and which of their columns mean what::
     default_kind = "interacted"   # optional
     rating = "stars"              # optional
 
+A knowledge graph comes in through two more optional sections, any CSV, TSV or
+JSON lines KG (the KGCN/RippleNet files, a Freebase or Wikidata dump)::
+
+    [entities]                    # which KG entity stands for an item
+    file = "item_index2entity_id.txt"
+    format = "tsv"
+    header = false                # the file has no header line ...
+    columns = ["item", "entity"]  # ... so name its columns, in order
+    item = "item"
+    entity = "entity"
+
+    [kg]                          # triples between entities
+    file = "kg.txt"
+    format = "tsv"
+    header = false
+    columns = ["head", "relation", "tail"]
+    head = "head"                 # the three keys name columns
+    relation = "relation"
+    tail = "tail"
+
+``[catalog]`` is optional: without it, items are created the first time the
+entity links or the log name them (and no item is "unknown").
+
 Every file section also takes ``format`` (``csv``, ``tsv``, ``jsonl``),
-``delimiter`` (CSV only) and ``encoding`` (default ``utf-8``). Relative file
-names are relative to the mapping file. Every problem is a
+``delimiter`` (CSV and TSV), ``encoding`` (default ``utf-8``), ``header``
+(CSV and TSV: the first line names the columns; default ``true``),
+``columns`` (required when ``header = false``: the column names in order)
+and ``quoting`` (CSV and TSV: honour double-quote quoting; default ``true``
+for CSV, ``false`` for TSV, where a ``"`` is an ordinary character). Relative
+file names are relative to the data folder (the ``PATH`` of ``graphrec ingest
+csv PATH --mapping FILE``), or to the mapping file's folder when the mapping
+file itself is the path. Every problem is a
 :class:`~graphrec.loaders.errors.LoaderError` whose message starts with the
 mapping file's path and names the key.
 """
@@ -54,16 +83,27 @@ from graphrec.schema import DEFAULT_INTERACTION_KIND, ConceptKind
 
 from .errors import LoaderError
 
-__all__ = ["ConceptSpec", "FileSpec", "LogSpec", "Mapping", "TableSpec", "read_mapping"]
+__all__ = [
+    "ConceptSpec",
+    "EntityLinkSpec",
+    "FileSpec",
+    "KGSpec",
+    "LogSpec",
+    "Mapping",
+    "TableSpec",
+    "read_mapping",
+]
 
 FILE_FORMATS = ("csv", "tsv", "jsonl")
 _EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 _RELATION = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
-_FILE_KEYS = {"file", "format", "delimiter", "encoding"}
+_FILE_KEYS = {"file", "format", "delimiter", "encoding", "header", "columns", "quoting"}
 _TABLE_KEYS = _FILE_KEYS | {"id", "title", "properties", "concepts"}
 _CONCEPT_KEYS = {"column", "kind", "relation", "separator", "hierarchy"}
 _LOG_KEYS = _FILE_KEYS | {"user", "item", "timestamp", "weight", "kind", "default_kind", "rating"}
+_ENTITY_KEYS = _FILE_KEYS | {"item", "entity"}
+_KG_KEYS = _FILE_KEYS | {"head", "relation", "tail"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +114,10 @@ class FileSpec:
     format: str  # csv | tsv | jsonl
     delimiter: str
     encoding: str
-    section: str  # "catalog", "users" or "log", for messages
+    section: str  # "catalog", "users", "log", "entities" or "kg", for messages
+    header: bool = True  # csv/tsv: the first line names the columns
+    columns: tuple[str, ...] = ()  # csv/tsv without a header: the column names in order
+    quoting: bool = True  # csv/tsv: honour double-quote quoting
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,20 +158,45 @@ class LogSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class EntityLinkSpec:
+    """Item -> KG entity links: each becomes ``HAS_CONCEPT {relation: "linked_entity"}``."""
+
+    source: FileSpec
+    item: str
+    entity: str
+
+
+@dataclass(frozen=True, slots=True)
+class KGSpec:
+    """KG triples: each becomes ``(:Concept)-[:RELATED {relation}]->(:Concept)``."""
+
+    source: FileSpec
+    head: str
+    relation: str
+    tail: str
+
+
+@dataclass(frozen=True, slots=True)
 class Mapping:
     path: Path
-    catalog: TableSpec
+    catalog: TableSpec | None
     log: LogSpec
     users: TableSpec | None = None
+    entities: EntityLinkSpec | None = None
+    kg: KGSpec | None = None
 
 
-def read_mapping(path: Path, *, default_format: str = "csv") -> Mapping:
+def read_mapping(
+    path: Path, *, default_format: str = "csv", data_dir: Path | None = None
+) -> Mapping:
     """Read and validate a mapping file.
 
     Args:
         path: The TOML file.
         default_format: File format for a file whose extension does not say
             (default: ``"csv"``).
+        data_dir: The folder relative file names are resolved against
+            (default: the mapping file's folder).
 
     Raises:
         LoaderError: the file is missing or not TOML, a section or key is
@@ -141,22 +209,27 @@ def read_mapping(path: Path, *, default_format: str = "csv") -> Mapping:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise LoaderError(f"{path}: invalid TOML: {exc}") from None
-    checker = _Checker(path, default_format)
-    checker.keys(data, "", {"catalog", "users", "log"})
-    catalog = checker.table(checker.section(data, "catalog"), "catalog", title=True)
+    checker = _Checker(path, default_format, data_dir or path.parent)
+    checker.keys(data, "", {"catalog", "users", "log", "entities", "kg"})
+    catalog = None
+    if "catalog" in data:
+        catalog = checker.table(checker.section(data, "catalog"), "catalog", title=True)
     users = None
     if "users" in data:
         users = checker.table(checker.section(data, "users"), "users", title=False)
     log = checker.log(checker.section(data, "log"))
-    return Mapping(path=path, catalog=catalog, log=log, users=users)
+    entities = checker.entities(checker.section(data, "entities")) if "entities" in data else None
+    kg = checker.kg(checker.section(data, "kg")) if "kg" in data else None
+    return Mapping(path=path, catalog=catalog, log=log, users=users, entities=entities, kg=kg)
 
 
 class _Checker:
     """Validates the raw TOML dict piece by piece with messages naming the key."""
 
-    def __init__(self, path: Path, default_format: str) -> None:
+    def __init__(self, path: Path, default_format: str, data_dir: Path) -> None:
         self.path = path
         self.default_format = default_format
+        self.data_dir = data_dir
 
     def fail(self, message: str) -> LoaderError:
         return LoaderError(f"{self.path}: {message}")
@@ -190,7 +263,7 @@ class _Checker:
     def source(self, data: dict[str, Any], where: str) -> FileSpec:
         name = self.string(data, "file", where, required=True)
         assert name is not None
-        file = (self.path.parent / name) if not Path(name).is_absolute() else Path(name)
+        file = (self.data_dir / name) if not Path(name).is_absolute() else Path(name)
         fmt = self.string(data, "format", where, required=False)
         fmt = fmt or _EXTENSIONS.get(file.suffix.lower(), self.default_format)
         if fmt not in FILE_FORMATS:
@@ -204,7 +277,38 @@ class _Checker:
             "".encode(encoding)
         except LookupError:
             raise self.fail(f"{where}.encoding {encoding!r} is not a known encoding") from None
-        return FileSpec(file, fmt, delimiter, encoding, where)
+        if fmt == "jsonl":
+            for key in ("header", "columns", "quoting", "delimiter"):
+                if key in data:
+                    raise self.fail(f"{where}.{key} does not apply to JSON lines files")
+        header = self.boolean(data, "header", where, default=True)
+        quoting = self.boolean(data, "quoting", where, default=fmt == "csv")
+        columns = self.columns(data, where, header=header)
+        return FileSpec(file, fmt, delimiter, encoding, where, header, columns, quoting)
+
+    def boolean(self, data: dict[str, Any], key: str, where: str, *, default: bool) -> bool:
+        value = data.get(key, default)
+        if not isinstance(value, bool):
+            raise self.fail(f"{where}.{key} must be true or false, got {value!r}")
+        return value
+
+    def columns(self, data: dict[str, Any], where: str, *, header: bool) -> tuple[str, ...]:
+        if "columns" not in data:
+            if not header:
+                raise self.fail(f"{where}.columns is required when {where}.header = false")
+            return ()
+        if header:
+            raise self.fail(f"{where}.columns needs {where}.header = false (the header names them)")
+        names = data["columns"]
+        if (
+            not isinstance(names, list)
+            or not names
+            or not all(isinstance(n, str) and n for n in names)
+        ):
+            raise self.fail(f"{where}.columns must be a list of column names")
+        if len(set(names)) != len(names):
+            raise self.fail(f"{where}.columns names a column twice: {names}")
+        return tuple(names)
 
     def table(self, data: dict[str, Any], where: str, *, title: bool) -> TableSpec:
         self.keys(data, where, _TABLE_KEYS if title else _TABLE_KEYS - {"title"})
@@ -251,6 +355,21 @@ class _Checker:
             hierarchy=self.string(data, "hierarchy", where, required=False),
             key=where,
         )
+
+    def entities(self, data: dict[str, Any]) -> EntityLinkSpec:
+        self.keys(data, "entities", _ENTITY_KEYS)
+        item = self.string(data, "item", "entities", required=True)
+        entity = self.string(data, "entity", "entities", required=True)
+        assert item is not None and entity is not None
+        return EntityLinkSpec(self.source(data, "entities"), item, entity)
+
+    def kg(self, data: dict[str, Any]) -> KGSpec:
+        self.keys(data, "kg", _KG_KEYS)
+        head = self.string(data, "head", "kg", required=True)
+        relation = self.string(data, "relation", "kg", required=True)
+        tail = self.string(data, "tail", "kg", required=True)
+        assert head is not None and relation is not None and tail is not None
+        return KGSpec(self.source(data, "kg"), head, relation, tail)
 
     def log(self, data: dict[str, Any]) -> LogSpec:
         self.keys(data, "log", _LOG_KEYS)

@@ -28,78 +28,48 @@ What becomes what:
 * ratings -> :class:`InteractionRow` with kind ``"rating"``, ``rating`` = stars,
   ``weight`` = 1.0, ``ts`` = Unix seconds.
 
+What is rejected (as ``file:line: reason``): an id that breaks
+:func:`graphrec.schema.normalize_id` (``a/b``, ``..``); a rating that is not a
+number from 0.5 to 5 stars (:data:`STAR_RANGE`, within
+:func:`graphrec.schema.check_value`); a timestamp outside
+:func:`graphrec.schema.check_timestamp` (negative, or past 9999); a rating or
+tag of a movie missing from the catalog; a ``links.csv`` line for a movie
+missing from ``movies.csv``, or whose ``imdbId``/``tmdbId`` is not a number;
+an ML-100K age outside 0 to 150.
+
 Rows come out catalog first (items with their genre/decade concepts, then
 tags), then users with their attributes, then ratings.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-from graphrec.schema import ConceptKind, normalize_id
+from graphrec.schema import ConceptKind
 
-from ._io import DelimitedFile, RowError, parse_float, parse_int, parse_timestamp, require_dir
-from ._nodes import IdCache, Seen, check_concepts, decade_name, year_from_title
-from ._user_attributes import (
-    ML1M_AGE_GROUPS,
-    ML1M_OCCUPATIONS,
-    age_group_of,
-    gender_name,
-    user_attribute_rows,
-)
+from ._io import require_dir
+from ._movielens_layouts import BUILDERS, ML100K_GENRES, STAR_RANGE, Plan, star_rating
+from ._nodes import Seen, decade_name
+from ._user_attributes import user_attribute_rows
 from .errors import LoaderError
 from .rows import ConceptRow, InteractionRow, ItemConceptRow, Reject, Row, UserRow
 
-__all__ = ["LAYOUTS", "ML100K_GENRES", "detect_layout", "parse_movielens"]
-
-#: The genre flags of ML-100K ``u.item``, used when ``u.genre`` is absent.
-ML100K_GENRES = (
-    "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime",
-    "Documentary", "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery",
-    "Romance", "Sci-Fi", "Thriller", "War", "Western",
-)  # fmt: skip
-
-_NO_GENRE = {"(no genres listed)", "unknown", ""}
-_LATIN1 = "latin-1"
+__all__ = [
+    "LAYOUTS",
+    "ML100K_GENRES",
+    "STAR_RANGE",
+    "detect_layout",
+    "parse_movielens",
+    "star_rating",
+]
 
 HAS_GENRE = "has_genre"
 HAS_TAG = "has_tag"
 HAS_DECADE = "has_decade"
-RATING_KIND = "rating"
 
 #: Layout names accepted by ``parse_movielens(layout=...)``.
 LAYOUTS = ("latest", "100k", "1m")
-
-
-@dataclass(slots=True)
-class _Movie:
-    item_id: str
-    title: str | None
-    year: int | None
-    genres: list[str]
-    properties: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(slots=True)
-class _User:
-    user_id: str
-    properties: dict[str, Any]
-    age_group: str | None
-    gender: str | None
-    occupation: str | None
-
-
-@dataclass(slots=True)
-class _Plan:
-    """What one layout reads; each callable opens its file when called."""
-
-    movies: Callable[[], Iterator[_Movie | Reject]]
-    ratings: Callable[[set[str]], Iterator[InteractionRow | Reject]]
-    tags: Callable[[set[str]], Iterator[tuple[str, str] | Reject]] | None = None
-    users: Callable[[], Iterator[_User | Reject]] | None = None
 
 
 def detect_layout(folder: Path) -> str:
@@ -156,15 +126,14 @@ def parse_movielens(
                 raise
             folder = subfolders[0]
             layout = detect_layout(folder)
-    builders = {"latest": _latest, "100k": _ml100k, "1m": _ml1m}
-    if layout not in builders:
+    if layout not in BUILDERS:
         known = ", ".join(LAYOUTS)
         raise LoaderError(f"{folder}: unknown MovieLens layout {layout!r} (use {known})")
-    plan = builders[layout](folder)
+    plan = BUILDERS[layout](folder)
     return _emit(plan, tags=tags, decades=decades)
 
 
-def _emit(plan: _Plan, *, tags: bool, decades: bool) -> Iterator[Row]:
+def _emit(plan: Plan, *, tags: bool, decades: bool) -> Iterator[Row]:
     seen = Seen()
     for movie in plan.movies():
         if isinstance(movie, Reject):
@@ -235,274 +204,3 @@ def _emit_tags(applications: Iterator[tuple[str, str] | Reject], seen: Seen) -> 
         if concept is not None:
             yield concept
         yield ItemConceptRow(item_id, cid, HAS_TAG, float(count))
-
-
-# -- readers shared by the layouts ------------------------------------------------------------
-
-
-def _ratings(
-    file: DelimitedFile, columns: tuple[int, int, int, int], catalog: str
-) -> Callable[[set[str]], Iterator[InteractionRow | Reject]]:
-    """Reader of (user, item, rating, timestamp) records; unknown items are rejected."""
-    user_col, item_col, rating_col, ts_col = columns
-
-    width = None if file.header else 4
-
-    def read(items: set[str]) -> Iterator[InteractionRow | Reject]:
-        user_ids, item_ids = IdCache("user id"), IdCache("item id")
-        for record in file.rows(columns=width):
-            if isinstance(record, Reject):
-                yield record
-                continue
-            number, fields = record
-            try:
-                item_id = item_ids[fields[item_col]]
-                if item_id not in items:
-                    raise RowError(f"unknown item {item_id!r} (not in {catalog})")
-                row = InteractionRow(
-                    user_ids[fields[user_col]],
-                    item_id,
-                    RATING_KIND,
-                    1.0,
-                    parse_float(fields[rating_col], "rating"),
-                    parse_timestamp(fields[ts_col]),
-                )
-            except ValueError as exc:
-                yield file.reject(number, str(exc))
-                continue
-            yield row
-
-    return read
-
-
-def _piped_movies(
-    file: DelimitedFile,
-    columns: tuple[int, int, int],
-    extra: dict[str, dict[str, Any]] | None = None,
-    *,
-    width: int | None = None,
-) -> Iterator[_Movie | Reject]:
-    """Movies as ``id, title, Genre|Genre`` records (ml-latest and ml-1m).
-
-    ``width`` is the exact column count for a file without a header.
-    """
-    id_col, title_col, genres_col = columns
-    seen: set[str] = set()
-    for record in file.rows(columns=width):
-        if isinstance(record, Reject):
-            yield record
-            continue
-        number, fields = record
-        try:
-            item_id = _new_id(fields[id_col], seen)
-            genres = [g for g in fields[genres_col].split("|") if g.strip() not in _NO_GENRE]
-            check_concepts(ConceptKind.GENRE, genres)
-        except ValueError as exc:
-            yield file.reject(number, str(exc))
-            continue
-        title = fields[title_col].strip() or None
-        properties = extra.get(item_id, {}) if extra else {}
-        yield _Movie(item_id, title, year_from_title(title or ""), genres, properties)
-
-
-def _new_id(raw: str, seen: set[str], what: str = "item id") -> str:
-    value = normalize_id(raw, field=what)
-    if value in seen:
-        raise RowError(f"duplicate {what} {value!r}")
-    seen.add(value)
-    return value
-
-
-# -- ml-latest / ml-latest-small --------------------------------------------------------------
-
-
-def _latest(folder: Path) -> _Plan:
-    movies = DelimitedFile(folder / "movies.csv", sep=",", quoted=True, header=True)
-    ratings = DelimitedFile(folder / "ratings.csv", sep=",", quoted=True, header=True)
-    movie_cols = tuple(movies.column_indices(["movieId", "title", "genres"]))
-    rating_cols = tuple(ratings.column_indices(["userId", "movieId", "rating", "timestamp"]))
-    links = _optional(folder / "links.csv", sep=",", quoted=True, header=True)
-    tags = _optional(folder / "tags.csv", sep=",", quoted=True, header=True)
-    link_cols = tuple(links.column_indices(["movieId", "imdbId", "tmdbId"])) if links else ()
-    tag_cols = tuple(tags.column_indices(["movieId", "tag"])) if tags else ()
-
-    def read_movies() -> Iterator[_Movie | Reject]:
-        extra: dict[str, dict[str, Any]] = {}
-        if links is not None:
-            for entry in _read_links(links, link_cols):
-                if isinstance(entry, Reject):
-                    yield entry
-                else:
-                    extra[entry[0]] = entry[1]
-        yield from _piped_movies(movies, movie_cols, extra)  # type: ignore[arg-type]
-
-    def read_tags(items: set[str]) -> Iterator[tuple[str, str] | Reject]:
-        assert tags is not None
-        item_col, tag_col = tag_cols
-        for record in tags.rows():
-            if isinstance(record, Reject):
-                yield record
-                continue
-            number, fields = record
-            item_id = fields[item_col].strip()
-            tag = fields[tag_col].strip()
-            try:
-                if item_id not in items:
-                    raise RowError(f"unknown item {item_id!r} (not in movies.csv)")
-                check_concepts(ConceptKind.TAG, [tag])
-            except ValueError as exc:
-                yield tags.reject(number, str(exc))
-                continue
-            yield item_id, tag
-
-    return _Plan(
-        movies=read_movies,
-        ratings=_ratings(ratings, rating_cols, "movies.csv"),  # type: ignore[arg-type]
-        tags=read_tags if tags is not None else None,
-    )
-
-
-def _read_links(
-    links: DelimitedFile, columns: tuple[int, ...]
-) -> Iterator[tuple[str, dict[str, str]] | Reject]:
-    id_col, imdb_col, tmdb_col = columns
-    for record in links.rows():
-        if isinstance(record, Reject):
-            yield record
-            continue
-        number, fields = record
-        try:
-            item_id = normalize_id(fields[id_col], field="movieId")
-        except ValueError as exc:
-            yield links.reject(number, str(exc))
-            continue
-        ids = {"imdb_id": fields[imdb_col].strip(), "tmdb_id": fields[tmdb_col].strip()}
-        yield item_id, {k: v for k, v in ids.items() if v}
-
-
-def _optional(path: Path, **kwargs: Any) -> DelimitedFile | None:
-    return DelimitedFile(path, **kwargs) if path.is_file() else None
-
-
-# -- ml-100k --------------------------------------------------------------------------------
-
-
-def _ml100k(folder: Path) -> _Plan:
-    items = DelimitedFile(folder / "u.item", sep="|", encoding=_LATIN1)
-    ratings = DelimitedFile(folder / "u.data", sep="\t", encoding=_LATIN1)
-    genre_file = _optional(folder / "u.genre", sep="|", encoding=_LATIN1)
-    users = _optional(folder / "u.user", sep="|", encoding=_LATIN1)
-    genres = _read_genre_names(genre_file) if genre_file else list(ML100K_GENRES)
-
-    def read_movies() -> Iterator[_Movie | Reject]:
-        seen: set[str] = set()
-        for record in items.rows(columns=5 + len(genres)):
-            if isinstance(record, Reject):
-                yield record
-                continue
-            number, fields = record
-            try:
-                item_id = _new_id(fields[0], seen)
-                flags = fields[5:]
-                if any(flag not in ("0", "1") for flag in flags):
-                    raise RowError("genre flags must be 0 or 1")
-                chosen = [g for g, flag in zip(genres, flags, strict=True) if flag == "1"]
-                chosen = check_concepts(
-                    ConceptKind.GENRE, [g for g in chosen if g not in _NO_GENRE]
-                )
-            except ValueError as exc:
-                yield items.reject(number, str(exc))
-                continue
-            title = fields[1].strip() or None
-            release = fields[2].strip()
-            year = year_from_title(title or "")
-            if year is None and len(release) >= 4 and release[-4:].isdigit():
-                year = int(release[-4:])
-            properties = {"release_date": release, "imdb_url": fields[4].strip()}
-            yield _Movie(item_id, title, year, chosen, {k: v for k, v in properties.items() if v})
-
-    def read_users() -> Iterator[_User | Reject]:
-        assert users is not None
-        seen: set[str] = set()
-        for record in users.rows(columns=5):
-            if isinstance(record, Reject):
-                yield record
-                continue
-            number, (raw_id, age, gender, occupation, zip_code) = record
-            try:
-                user_id = _new_id(raw_id, seen, "user id")
-                age_years = parse_int(age, "age")
-                check_concepts(ConceptKind.GENDER, [gender_name(gender)] if gender.strip() else [])
-                check_concepts(ConceptKind.OCCUPATION, [occupation] if occupation.strip() else [])
-            except ValueError as exc:
-                yield users.reject(number, str(exc))
-                continue
-            properties: dict[str, Any] = {"age": age_years}
-            if zip_code.strip():
-                properties["zip_code"] = zip_code.strip()
-            yield _User(
-                user_id, properties, age_group_of(age_years), gender_name(gender), occupation
-            )
-
-    return _Plan(
-        movies=read_movies,
-        ratings=_ratings(ratings, (0, 1, 2, 3), "u.item"),
-        users=read_users if users is not None else None,
-    )
-
-
-def _read_genre_names(file: DelimitedFile) -> list[str]:
-    """``u.genre`` (``name|index``) as names in index order; a bad line is a LoaderError."""
-    by_index: dict[int, str] = {}
-    for record in file.rows(columns=2):
-        if isinstance(record, Reject):
-            raise LoaderError(str(record))
-        number, (name, index) = record
-        try:
-            by_index[int(index)] = name
-        except ValueError:
-            raise LoaderError(f"{file.name}:{number}: genre index is not an integer") from None
-    if sorted(by_index) != list(range(len(by_index))):
-        raise LoaderError(f"{file.name}: genre indexes are not 0..{len(by_index) - 1}")
-    return [by_index[i] for i in range(len(by_index))]
-
-
-# -- ml-1m ----------------------------------------------------------------------------------
-
-
-def _ml1m(folder: Path) -> _Plan:
-    movies = DelimitedFile(folder / "movies.dat", sep="::", encoding=_LATIN1)
-    ratings = DelimitedFile(folder / "ratings.dat", sep="::", encoding=_LATIN1)
-    users = _optional(folder / "users.dat", sep="::", encoding=_LATIN1)
-
-    def read_movies() -> Iterator[_Movie | Reject]:
-        yield from _piped_movies(movies, (0, 1, 2), width=3)
-
-    def read_users() -> Iterator[_User | Reject]:
-        assert users is not None
-        seen: set[str] = set()
-        for record in users.rows(columns=5):
-            if isinstance(record, Reject):
-                yield record
-                continue
-            number, (raw_id, gender, age, occupation, zip_code) = record
-            try:
-                user_id = _new_id(raw_id, seen, "user id")
-                group = ML1M_AGE_GROUPS.get(age.strip())
-                job = ML1M_OCCUPATIONS.get(occupation.strip())
-                if group is None:
-                    raise RowError(f"unknown age code {age!r}")
-                if job is None:
-                    raise RowError(f"unknown occupation code {occupation!r}")
-                check_concepts(ConceptKind.GENDER, [gender_name(gender)] if gender.strip() else [])
-            except ValueError as exc:
-                yield users.reject(number, str(exc))
-                continue
-            properties = {"zip_code": zip_code.strip()} if zip_code.strip() else {}
-            yield _User(user_id, properties, group, gender_name(gender), job)
-
-    return _Plan(
-        movies=read_movies,
-        ratings=_ratings(ratings, (0, 1, 2, 3), "movies.dat"),
-        users=read_users if users is not None else None,
-    )

@@ -30,6 +30,10 @@ What becomes what:
   when present; other fields are ignored). Kind is ``"rating"`` when there is
   a rating field, else ``"interacted"``.
 
+Ids follow :func:`graphrec.schema.normalize_id`; a ``rating`` obeys
+:func:`graphrec.schema.check_value` and a ``timestamp``
+:func:`graphrec.schema.check_timestamp`; a bad value rejects its line.
+
 When a ``.item`` file exists it is the catalog and any other file naming an
 item outside it is rejected; without one, items are created on first sight.
 Rows come out in the order ``.item``, ``.kg``, ``.link``, ``.user``, ``.inter``.
@@ -39,15 +43,13 @@ Other atomic files (``.net``, ``.sess``) are not read.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from graphrec.schema import DEFAULT_INTERACTION_KIND, ConceptKind, normalize_id
 
-from ._io import DelimitedFile, RowError, parse_float, parse_timestamp, require_dir
-from ._nodes import IdCache, Seen, check_concepts, decade_name, property_name, snake
-from ._user_attributes import age_group_of, gender_name, user_attribute_rows
+from ._io import DelimitedFile, RowError, parse_timestamp, parse_value, require_dir
+from ._nodes import IdCache, Seen, check_concepts
+from ._recbole_tables import FIELD_KINDS, AtomicFile, Field, ItemReader, UserReader
 from .errors import LoaderError
 from .rows import (
     LINKED_ENTITY,
@@ -59,64 +61,6 @@ from .rows import (
 )
 
 __all__ = ["FIELD_KINDS", "parse_recbole"]
-
-#: Item field name -> concept kind. Unlisted ``token_seq`` fields give ``entity``.
-FIELD_KINDS: dict[str, ConceptKind] = {
-    "genre": ConceptKind.GENRE,
-    "genres": ConceptKind.GENRE,
-    "class": ConceptKind.GENRE,  # RecBole's ml-100k/ml-1m name for genres
-    "category": ConceptKind.CATEGORY,
-    "categories": ConceptKind.CATEGORY,
-    "brand": ConceptKind.BRAND,
-    "brands": ConceptKind.BRAND,
-    "tag": ConceptKind.TAG,
-    "tags": ConceptKind.TAG,
-    "author": ConceptKind.AUTHOR,
-    "authors": ConceptKind.AUTHOR,
-}
-
-TITLE_FIELDS = ("title", "movie_title", "name", "item_name")
-YEAR_FIELDS = ("year", "release_year")
-FIELD_TYPES = ("token", "token_seq", "float", "float_seq")
-
-
-@dataclass(frozen=True, slots=True)
-class _Field:
-    name: str
-    type: str
-    index: int
-
-
-class _AtomicFile:
-    """One atomic file: a :class:`DelimitedFile` plus its typed header."""
-
-    def __init__(self, path: Path) -> None:
-        self.file = DelimitedFile(path, sep="\t", header=True)
-        assert self.file.header is not None
-        self.fields: dict[str, _Field] = {}
-        for index, raw in enumerate(self.file.header):
-            name, colon, type_ = raw.partition(":")
-            if not colon or not name:
-                raise LoaderError(f"{path}: header field {raw!r} is not 'name:type'")
-            if type_ not in FIELD_TYPES:
-                raise LoaderError(
-                    f"{path}: header field {raw!r} has unknown type {type_!r} "
-                    f"(known: {', '.join(FIELD_TYPES)})"
-                )
-            self.fields[name] = _Field(name, type_, index)
-
-    def field(self, name: str, *, option: str | None = None) -> _Field:
-        try:
-            return self.fields[name]
-        except KeyError:
-            hint = f"; pick another with {option}=..." if option else ""
-            raise LoaderError(
-                f"{self.file.path}: no field {name!r} in the header "
-                f"(fields: {', '.join(self.fields)}{hint})"
-            ) from None
-
-    def optional(self, name: str) -> _Field | None:
-        return self.fields.get(name)
 
 
 def parse_recbole(
@@ -158,7 +102,7 @@ def parse_recbole(
             )
         dataset = stems[0]
     files = {
-        ext: _AtomicFile(folder / f"{dataset}.{ext}")
+        ext: AtomicFile(folder / f"{dataset}.{ext}")
         for ext in ("inter", "item", "user", "kg", "link")
         if ext == "inter" or (folder / f"{dataset}.{ext}").is_file()
     }
@@ -171,8 +115,8 @@ def parse_recbole(
     )
     if kind is None:
         kind = "rating" if inter_cols[2] is not None else DEFAULT_INTERACTION_KIND
-    item_reader = _ItemReader(files["item"], item_field) if "item" in files else None
-    user_reader = _UserReader(files["user"], user_field) if "user" in files else None
+    item_reader = ItemReader(files["item"], item_field) if "item" in files else None
+    user_reader = UserReader(files["user"], user_field) if "user" in files else None
     kg_cols = None
     if "kg" in files:
         kg = files["kg"]
@@ -185,12 +129,12 @@ def parse_recbole(
 
 
 def _emit(
-    files: dict[str, _AtomicFile],
-    item_reader: _ItemReader | None,
-    user_reader: _UserReader | None,
-    kg_cols: tuple[_Field, ...] | None,
-    link_cols: tuple[_Field, _Field] | None,
-    inter_cols: tuple[_Field, _Field, _Field | None, _Field | None],
+    files: dict[str, AtomicFile],
+    item_reader: ItemReader | None,
+    user_reader: UserReader | None,
+    kg_cols: tuple[Field, ...] | None,
+    link_cols: tuple[Field, Field] | None,
+    inter_cols: tuple[Field, Field, Field | None, Field | None],
     kind: str,
 ) -> Iterator[Row]:
     seen = Seen()
@@ -216,17 +160,15 @@ def _item_ref(raw: str, seen: Seen, catalog: str | None) -> tuple[str, Row | Non
     return item_id, seen.item(item_id)
 
 
-def _kg_rows(file: DelimitedFile, cols: tuple[_Field, ...], seen: Seen) -> Iterator[Row]:
+def _kg_rows(file: DelimitedFile, cols: tuple[Field, ...], seen: Seen) -> Iterator[Row]:
     head_col, relation_col, tail_col = (c.index for c in cols)
     for record in file.rows():
         if isinstance(record, Reject):
             yield record
             continue
         number, fields = record
-        relation = fields[relation_col].strip()
         try:
-            if not relation:
-                raise RowError("relation is empty")
+            relation = normalize_id(fields[relation_col], field="relation", url_path=False)
             check_concepts(ConceptKind.ENTITY, [fields[head_col], fields[tail_col]])
             head, head_row = seen.concept(ConceptKind.ENTITY, fields[head_col])
             tail, tail_row = seen.concept(ConceptKind.ENTITY, fields[tail_col])
@@ -241,7 +183,7 @@ def _kg_rows(file: DelimitedFile, cols: tuple[_Field, ...], seen: Seen) -> Itera
 
 
 def _link_rows(
-    file: DelimitedFile, cols: tuple[_Field, _Field], seen: Seen, catalog: str | None
+    file: DelimitedFile, cols: tuple[Field, Field], seen: Seen, catalog: str | None
 ) -> Iterator[Row]:
     item_col, entity_col = (c.index for c in cols)
     for record in file.rows():
@@ -265,7 +207,7 @@ def _link_rows(
 
 def _inter_rows(
     file: DelimitedFile,
-    cols: tuple[_Field, _Field, _Field | None, _Field | None],
+    cols: tuple[Field, Field, Field | None, Field | None],
     kind: str,
     seen: Seen,
     catalog: str | None,
@@ -284,7 +226,7 @@ def _inter_rows(
             item_id, item_row = _item_ref(fields[item_col], seen, catalog)
             rating = None
             if rating_col is not None and fields[rating_col].strip():
-                rating = parse_float(fields[rating_col], "rating")
+                rating = parse_value(fields[rating_col], "rating")
             ts = None
             if time_col is not None and fields[time_col].strip():
                 ts = parse_timestamp(fields[time_col])
@@ -297,164 +239,3 @@ def _inter_rows(
         if user_row:
             yield user_row
         yield InteractionRow(user_id, item_id, kind, 1.0, rating, ts)
-
-
-def _property(field: _Field, text: str) -> Any:
-    """The value of a property field, or ``None`` when it is empty."""
-    text = text.strip()
-    if not text:
-        return None
-    if field.type == "float":
-        return parse_float(text, field.name)
-    if field.type == "float_seq":
-        return [parse_float(v, field.name) for v in text.split()]
-    if field.type == "token_seq":
-        return text.split()
-    return text
-
-
-class _ItemReader:
-    """Turns ``.item`` records into item rows, concept rows and edges."""
-
-    def __init__(self, atomic: _AtomicFile, item_field: str) -> None:
-        self.file = atomic.file
-        self.id_col = atomic.field(item_field, option="item_field").index
-        self.title_col: int | None = None
-        self.concepts: list[tuple[int, ConceptKind, str, bool]] = []
-        self.year_col: int | None = None
-        self.properties: list[_Field] = []
-        for field in atomic.fields.values():
-            name = field.name.lower()
-            if field.name == item_field:
-                continue
-            if self.title_col is None and name in TITLE_FIELDS and "token" in field.type:
-                self.title_col = field.index
-            elif name in YEAR_FIELDS and field.type == "token" and self.year_col is None:
-                self.year_col = field.index
-            elif name in FIELD_KINDS and field.type in ("token", "token_seq"):
-                kind = FIELD_KINDS[name]
-                self.concepts.append(
-                    (field.index, kind, f"has_{kind.value}", field.type == "token_seq")
-                )
-            elif field.type == "token_seq":
-                relation = f"has_{snake(field.name)}"
-                self.concepts.append((field.index, ConceptKind.ENTITY, relation, True))
-            else:
-                self.properties.append(field)
-
-    def rows(self, seen: Seen) -> Iterator[Row]:
-        ids: set[str] = set()
-        for record in self.file.rows():
-            if isinstance(record, Reject):
-                yield record
-                continue
-            number, fields = record
-            try:
-                item_id = normalize_id(fields[self.id_col], field="item id")
-                if item_id in ids:
-                    raise RowError(f"duplicate item id {item_id!r}")
-                properties = self._properties(fields)
-                edges = self._edges(item_id, fields, seen)
-            except ValueError as exc:
-                yield self.file.reject(number, str(exc))
-                continue
-            ids.add(item_id)
-            title = None
-            if self.title_col is not None:
-                title = fields[self.title_col].strip() or None
-            item = seen.item(item_id, title, properties)
-            if item:
-                yield item
-            yield from edges
-
-    def _properties(self, fields: list[str]) -> dict[str, Any]:
-        properties: dict[str, Any] = {}
-        for field in self.properties:
-            value = _property(field, fields[field.index])
-            if value is not None:
-                properties[property_name(field.name)] = value
-        if self.year_col is not None:
-            year = fields[self.year_col].strip()
-            if year:
-                properties["year"] = int(year) if year.isdigit() else year
-        return properties
-
-    def _edges(self, item_id: str, fields: list[str], seen: Seen) -> list[Row]:
-        """New concept rows and item edges; computed whole so a bad value rejects the line."""
-        rows: list[Row] = []
-        pending: list[tuple[ConceptKind, str, str]] = []
-        for index, kind, relation, is_seq in self.concepts:
-            text = fields[index].strip()
-            values = text.split() if is_seq else [text]
-            pending.extend((kind, relation, v) for v in values if v)
-        if self.year_col is not None and fields[self.year_col].strip().isdigit():
-            year = int(fields[self.year_col])
-            pending.append((ConceptKind.DECADE, "has_decade", decade_name(year)))
-        pending = list(dict.fromkeys(pending))  # "Action Action" is one edge
-        for kind, _, name in pending:
-            check_concepts(kind, [name])
-        for kind, relation, name in pending:
-            cid, concept = seen.concept(kind, name)
-            if concept:
-                rows.append(concept)
-            rows.append(ItemConceptRow(item_id, cid, relation))
-        return rows
-
-
-class _UserReader:
-    """Turns ``.user`` records into user rows, attribute concepts and edges."""
-
-    def __init__(self, atomic: _AtomicFile, user_field: str) -> None:
-        self.file = atomic.file
-        self.id_col = atomic.field(user_field, option="user_field").index
-        self.attributes = {
-            name: field.index
-            for name, field in atomic.fields.items()
-            if name in ("age", "gender", "occupation") and field.type in ("token", "float")
-        }
-        self.properties = [
-            f
-            for f in atomic.fields.values()
-            if f.name != user_field and f.name not in self.attributes
-        ]
-
-    def rows(self, seen: Seen) -> Iterator[Row]:
-        for record in self.file.rows():
-            if isinstance(record, Reject):
-                yield record
-                continue
-            number, fields = record
-            try:
-                user_id = normalize_id(fields[self.id_col], field="user id")
-                if user_id in seen.users:
-                    raise RowError(f"duplicate user id {user_id!r}")
-                properties = {}
-                for field in self.properties:
-                    value = _property(field, fields[field.index])
-                    if value is not None:
-                        properties[property_name(field.name)] = value
-                attrs = {k: fields[i].strip() for k, i in self.attributes.items()}
-                check_concepts(ConceptKind.GENDER, [gender_name(attrs.get("gender") or "-")])
-                check_concepts(ConceptKind.OCCUPATION, [attrs.get("occupation") or "-"])
-                check_concepts(ConceptKind.AGE_GROUP, [attrs.get("age") or "-"])
-            except ValueError as exc:
-                yield self.file.reject(number, str(exc))
-                continue
-            age = attrs.get("age") or None
-            if age is not None:
-                try:
-                    properties["age"] = int(float(age))
-                    age = age_group_of(properties["age"])
-                except (ValueError, OverflowError):
-                    pass  # already a group name such as "25-34"
-            gender = attrs.get("gender")
-            row = seen.user(user_id, properties)
-            if row:
-                yield row
-            yield from user_attribute_rows(
-                seen,
-                user_id,
-                age_group=age,
-                gender=gender_name(gender) if gender else None,
-                occupation=attrs.get("occupation"),
-            )

@@ -19,11 +19,33 @@ The generative story, all numpy and deterministic for a seed:
 5. Timestamps are uniform over ``days`` days from ``start``; the log comes out
    in time order.
 
-Ground truth is kept as properties: items carry ``cluster`` and
-``popularity_rank``, users carry ``community``.
+With ``entity_kg=True`` (or an :class:`EntityKG` of options) the catalog also
+gets a typed knowledge graph of artists, producers, labels and countries
+(concept kind ``entity``; :mod:`graphrec.loaders._entity_kg` has the table of
+relations), and the taste signal lives partly in it:
 
-Rows come out concepts (categories, hierarchy, tags), items with their
-edges, users, then interactions (kind ``"interacted"``, weight 1.0).
+6. Each cluster's items are split among its artists (about
+   ``items_per_artist`` each, every artist with at least one item); an artist
+   is signed to a label and a producer works on an item, both of the same
+   community with probability ``affinity``; artists collaborate, mostly
+   inside their community. Artists, labels and producers come from a few
+   Zipf-distributed countries, so the first countries are hub entities linked
+   to a large share of the catalog, with no taste signal of their own.
+7. Each user prefers ``artists_per_user`` artists, from their own community
+   with probability ``affinity``. In step 4 a share ``entity_affinity`` of the
+   draws becomes "a preferred artist, then one of its items uniformly",
+   ignoring popularity. An artist's items mix head and tail items, so a tail
+   item with few interactions shares its artist with popular items chosen by
+   the same users, and is reachable from them through the KG
+   (item -> artist <- item) even when its own interactions are too few.
+
+Ground truth is kept as properties: items carry ``cluster`` and
+``popularity_rank`` (and ``artist`` with the KG), users carry ``community``
+(and ``preferred_artists``, a list of artist indices).
+
+Rows come out concepts (categories, hierarchy, tags, then the entities and
+their ``RELATED`` edges), items with their edges, users, then interactions
+(kind ``"interacted"``, weight 1.0).
 
 :func:`synthetic_arrays` returns the same draws as numpy arrays instead of
 rows, for benchmarks at sizes (millions of interactions) where rows and a
@@ -41,17 +63,34 @@ import numpy as np
 
 from graphrec.schema import DEFAULT_INTERACTION_KIND, ConceptKind
 
+from ._entity_kg import (
+    HAS_ARTIST,
+    PRODUCED_BY,
+    RELEASED_IN,
+    EntityArrays,
+    EntityKG,
+    artist_route,
+    draw_entities,
+    entity_rows,
+)
 from ._nodes import Seen
+from ._synthetic_checks import check_options
+from ._synthetic_draws import draw_item_tags, sample_pairs
 from .errors import LoaderError
 from .rows import InteractionRow, ItemConceptRow, ItemRow, Row, UserRow
 
-__all__ = ["SyntheticArrays", "generate_synthetic", "parse_synthetic", "synthetic_arrays"]
+__all__ = [
+    "EntityKG",
+    "SyntheticArrays",
+    "generate_synthetic",
+    "parse_synthetic",
+    "synthetic_arrays",
+]
 
 HAS_CATEGORY = "has_category"
 HAS_TAG = "has_tag"
 
 _CHUNK = 65_536  # rows converted from numpy to Python at a time
-_MAX_ROUNDS = 40  # sampling rounds before giving up on a too-dense request
 
 
 def generate_synthetic(
@@ -68,6 +107,7 @@ def generate_synthetic(
     start: int = 1_577_836_800,
     days: int = 365,
     seed: int = 0,
+    entity_kg: bool | EntityKG = False,
 ) -> Iterator[Row]:
     """Generate a synthetic dataset as a stream of rows.
 
@@ -86,6 +126,9 @@ def generate_synthetic(
         start: First possible timestamp, Unix seconds (default: 2020-01-01).
         days: Length of the time window (default: 365).
         seed: Random seed; the same arguments give the same rows (default: 0).
+        entity_kg: Add the typed entity KG (steps 6 and 7 of the module
+            docstring); ``True`` for the defaults of :class:`EntityKG`, or an
+            :class:`EntityKG` (default: ``False``).
 
     Raises:
         LoaderError: arguments out of range. Raised by this call.
@@ -103,18 +146,9 @@ def generate_synthetic(
         start=start,
         days=days,
         seed=seed,
+        entity_kg=entity_kg,
     )
-    return _emit(
-        communities,
-        subcategories,
-        tags_per_community,
-        arrays.item_cluster,
-        arrays.item_leaf,
-        arrays.item_tags,
-        arrays.popularity_rank,
-        arrays.user_community,
-        (arrays.user, arrays.item, arrays.timestamp),
-    )
+    return _emit(communities, subcategories, tags_per_community, arrays)
 
 
 @dataclass(frozen=True)
@@ -131,6 +165,7 @@ class SyntheticArrays:
             is tag ``j`` of cluster ``k``), shape ``(items, concepts_per_item)``.
         popularity_rank: Popularity rank of each item (0 most popular), shape ``(items,)``.
         user_community: Taste community of each user, shape ``(users,)``.
+        entities: The entity KG's draws with ``entity_kg``, else ``None``.
     """
 
     user: np.ndarray
@@ -141,6 +176,7 @@ class SyntheticArrays:
     item_tags: np.ndarray
     popularity_rank: np.ndarray
     user_community: np.ndarray
+    entities: EntityArrays | None = None
 
 
 def synthetic_arrays(
@@ -157,6 +193,7 @@ def synthetic_arrays(
     start: int = 1_577_836_800,
     days: int = 365,
     seed: int = 0,
+    entity_kg: bool | EntityKG = False,
 ) -> SyntheticArrays:
     """The synthetic dataset of :func:`generate_synthetic` (same arguments, same
     draws for the same seed) as arrays; vectorised, so it scales to millions of
@@ -165,30 +202,46 @@ def synthetic_arrays(
     Raises:
         LoaderError: arguments out of range.
     """
-    _check(
-        users,
-        items,
-        interactions,
-        concepts_per_item,
-        communities,
-        subcategories,
-        tags_per_community,
-        affinity,
-        days,
+    check_options(
+        users=users,
+        items=items,
+        interactions=interactions,
+        concepts_per_item=concepts_per_item,
+        communities=communities,
+        subcategories=subcategories,
+        tags_per_community=tags_per_community,
+        affinity=affinity,
+        popularity_exponent=popularity_exponent,
+        start=start,
+        days=days,
+        seed=seed,
     )
+    options = _entity_options(entity_kg, users=users, communities=communities)
     rng = np.random.default_rng(seed)
     item_cluster = rng.integers(0, communities, items)
     item_leaf = rng.integers(0, subcategories, items)
     n_tags = communities * tags_per_community
-    item_tags = _item_tags(
+    tags = draw_item_tags(
         rng, item_cluster, n_tags, tags_per_community, concepts_per_item, affinity
     )
     popularity_rank = rng.permutation(items)
     popularity = (popularity_rank + 1.0) ** -popularity_exponent
     user_community = rng.integers(0, communities, users)
     activity = rng.lognormal(0.0, 1.0, users)
-    pairs = _sample_pairs(
-        rng, interactions, communities, user_community, activity, item_cluster, popularity, affinity
+    entities = route = None
+    if options is not None:
+        entities = draw_entities(options, seed, item_cluster, user_community, communities, affinity)
+        route = artist_route(entities, options.entity_affinity)
+    pairs = sample_pairs(
+        rng,
+        interactions,
+        communities,
+        user_community,
+        activity,
+        item_cluster,
+        popularity,
+        affinity,
+        route,
     )
     timestamps = start + rng.integers(0, days * 86_400, len(pairs))
     order = np.argsort(timestamps, kind="stable")
@@ -198,10 +251,22 @@ def synthetic_arrays(
         timestamp=timestamps[order],
         item_cluster=item_cluster,
         item_leaf=item_leaf,
-        item_tags=item_tags,
+        item_tags=tags,
         popularity_rank=popularity_rank,
         user_community=user_community,
+        entities=entities,
     )
+
+
+def _entity_options(entity_kg: bool | EntityKG, *, users: int, communities: int) -> EntityKG | None:
+    if not isinstance(entity_kg, (bool, EntityKG)):
+        raise LoaderError(
+            f"synthetic: entity_kg must be true, false or an EntityKG, got {entity_kg!r}"
+        )
+    options = EntityKG() if entity_kg is True else entity_kg or None
+    if options is not None:
+        options.check(users=users, communities=communities)
+    return options
 
 
 def parse_synthetic(path: Path | None = None, **options: Any) -> Iterator[Row]:
@@ -212,137 +277,11 @@ def parse_synthetic(path: Path | None = None, **options: Any) -> Iterator[Row]:
         raise LoaderError(f"synthetic: {exc}") from None
 
 
-def _check(
-    users: int,
-    items: int,
-    interactions: int,
-    concepts_per_item: int,
-    communities: int,
-    subcategories: int,
-    tags_per_community: int,
-    affinity: float,
-    days: int,
-) -> None:
-    positive = {
-        "users": users,
-        "items": items,
-        "communities": communities,
-        "subcategories": subcategories,
-        "tags_per_community": tags_per_community,
-        "days": days,
-    }
-    for name, value in positive.items():
-        if not isinstance(value, int) or value < 1:
-            raise LoaderError(f"synthetic: {name} must be a positive integer, got {value!r}")
-    if not 0 <= interactions <= users * items // 2:
-        raise LoaderError(
-            f"synthetic: interactions must be between 0 and users*items/2 = "
-            f"{users * items // 2}, got {interactions}"
-        )
-    if not 0 <= concepts_per_item <= communities * tags_per_community:
-        raise LoaderError(
-            f"synthetic: concepts_per_item must be between 0 and communities*tags_per_community"
-            f" = {communities * tags_per_community}, got {concepts_per_item}"
-        )
-    if not 0.0 <= affinity <= 1.0:
-        raise LoaderError(f"synthetic: affinity must be within [0, 1], got {affinity}")
-
-
-def _item_tags(
-    rng: np.random.Generator,
-    item_cluster: np.ndarray,
-    n_tags: int,
-    per_cluster: int,
-    k: int,
-    affinity: float,
-) -> np.ndarray:
-    """``(items, k)`` distinct tag indices per item, biased to the item's cluster.
-
-    Weighted sampling without replacement via the Gumbel top-k trick, in
-    chunks so memory stays ``chunk * n_tags``.
-    """
-    items = len(item_cluster)
-    out = np.empty((items, k), dtype=np.int64)
-    if k == 0:
-        return out
-    communities = n_tags // per_cluster
-    outside = (1.0 - affinity) / max(communities - 1, 1) if communities > 1 else 0.0
-    inside = affinity if communities > 1 else 1.0
-    tag_cluster = np.arange(n_tags) // per_cluster
-    log_in, log_out = np.log(max(inside, 1e-12)), np.log(max(outside, 1e-12))
-    chunk = max(1, 4_000_000 // n_tags)
-    for lo in range(0, items, chunk):
-        clusters = item_cluster[lo : lo + chunk]
-        own = tag_cluster[None, :] == clusters[:, None]
-        keys = np.where(own, log_in, log_out) + rng.gumbel(size=own.shape)
-        out[lo : lo + chunk] = np.argpartition(-keys, k - 1, axis=1)[:, :k]
-    return out
-
-
-def _sample_pairs(
-    rng: np.random.Generator,
-    target: int,
-    communities: int,
-    user_community: np.ndarray,
-    activity: np.ndarray,
-    item_cluster: np.ndarray,
-    popularity: np.ndarray,
-    affinity: float,
-) -> np.ndarray:
-    """``target`` distinct ``user * n_items + item`` keys, in generation order."""
-    n_users, n_items = len(user_community), len(item_cluster)
-    user_cdf = np.cumsum(activity / activity.sum())
-    # Items sorted by cluster; one cumulative popularity serves both the
-    # whole-catalog draw and the draw inside one cluster (a slice of it).
-    by_cluster = np.argsort(item_cluster, kind="stable")
-    cum = np.cumsum(popularity[by_cluster])
-    bounds = np.searchsorted(item_cluster[by_cluster], np.arange(communities + 1))
-    cum0 = np.concatenate(([0.0], cum))
-    mass_before = cum0[bounds[:-1]]
-    mass = cum0[bounds[1:]] - mass_before  # popularity mass per cluster; 0 when empty
-
-    accepted: list[np.ndarray] = []  # new keys per round, in generation order
-    taken = np.empty(0, dtype=np.int64)  # every accepted key, sorted
-    for round_ in range(_MAX_ROUNDS):
-        missing = target - len(taken)
-        if missing <= 0:
-            break
-        n = int(missing * 1.25) + 64
-        if round_ < _MAX_ROUNDS // 2:
-            users = np.minimum(np.searchsorted(user_cdf, rng.random(n), side="right"), n_users - 1)
-            cluster = user_community[users]
-            inside = (rng.random(n) < affinity) & (mass[cluster] > 0)
-            low = np.where(inside, mass_before[cluster], 0.0)
-            span = np.where(inside, mass[cluster], cum[-1])
-            pos = np.searchsorted(cum, low + rng.random(n) * span, side="right")
-            chosen = by_cluster[np.minimum(pos, n_items - 1)]
-        else:  # a dense request: finish with uniform draws so it terminates
-            users = rng.integers(0, n_users, n)
-            chosen = rng.integers(0, n_items, n)
-        candidates = users.astype(np.int64) * n_items + chosen
-        unique, first = np.unique(candidates, return_index=True)
-        if len(taken):
-            at = np.minimum(np.searchsorted(taken, unique), len(taken) - 1)
-            first = first[taken[at] != unique]
-        new = candidates[np.sort(first)][:missing]
-        accepted.append(new)
-        # Both parts are sorted runs, which the stable (merge) sort joins in linear time.
-        taken = np.sort(np.concatenate((taken, np.sort(new))), kind="stable")
-    if len(taken) < target:
-        raise LoaderError(f"synthetic: could not draw {target} distinct interactions")
-    return np.concatenate(accepted) if accepted else taken
-
-
 def _emit(
     communities: int,
     subcategories: int,
     tags_per_community: int,
-    item_cluster: np.ndarray,
-    item_leaf: np.ndarray,
-    item_tags: np.ndarray,
-    popularity_rank: np.ndarray,
-    user_community: np.ndarray,
-    log: tuple[np.ndarray, np.ndarray, np.ndarray],
+    arrays: SyntheticArrays,
 ) -> Iterator[Row]:
     seen = Seen()
     leaf_ids: list[list[str]] = []
@@ -360,32 +299,55 @@ def _emit(
             assert row is not None
             yield row
             tag_ids.append(cid)
+    entities = arrays.entities
+    entity_ids: dict[str, list[str]] = {}
+    if entities is not None:
+        entity_ids, rows = entity_rows(seen, entities)
+        yield from rows
 
-    item_ids = [f"i{i}" for i in range(len(item_cluster))]
-    for i, (cluster, leaf, rank, tags) in enumerate(
-        zip(
-            item_cluster.tolist(),
-            item_leaf.tolist(),
-            popularity_rank.tolist(),
-            item_tags.tolist(),
-            strict=True,
-        )
-    ):
+    item_ids = [f"i{i}" for i in range(len(arrays.item_cluster))]
+    columns = [
+        arrays.item_cluster.tolist(),
+        arrays.item_leaf.tolist(),
+        arrays.popularity_rank.tolist(),
+        arrays.item_tags.tolist(),
+    ]
+    for i, (cluster, leaf, rank, tags) in enumerate(zip(*columns, strict=True)):
         item_id = item_ids[i]
-        yield ItemRow(item_id, f"Item {i}", {"cluster": cluster, "popularity_rank": rank})
+        properties = {"cluster": cluster, "popularity_rank": rank}
+        if entities is not None:
+            properties["artist"] = int(entities.item_artist[i])
+        yield ItemRow(item_id, f"Item {i}", properties)
         yield ItemConceptRow(item_id, leaf_ids[cluster][leaf], HAS_CATEGORY)
         for tag in tags:
             yield ItemConceptRow(item_id, tag_ids[tag], HAS_TAG)
+        if entities is not None:
+            yield from _item_entity_rows(item_id, i, entities, entity_ids)
 
-    user_ids = [f"u{u}" for u in range(len(user_community))]
-    for u, community in enumerate(user_community.tolist()):
-        yield UserRow(user_ids[u], {"community": community})
+    user_ids = [f"u{u}" for u in range(len(arrays.user_community))]
+    for u, community in enumerate(arrays.user_community.tolist()):
+        properties: dict[str, Any] = {"community": community}
+        if entities is not None:
+            properties["preferred_artists"] = entities.user_artists[u].tolist()
+        yield UserRow(user_ids[u], properties)
 
-    users, items, timestamps = log
     kind = DEFAULT_INTERACTION_KIND
+    users, items, timestamps = arrays.user, arrays.item, arrays.timestamp
     for lo in range(0, len(users), _CHUNK):
         hi = lo + _CHUNK
         for u, i, ts in zip(
             users[lo:hi].tolist(), items[lo:hi].tolist(), timestamps[lo:hi].tolist(), strict=True
         ):
             yield InteractionRow(user_ids[u], item_ids[i], kind, 1.0, None, ts)
+
+
+def _item_entity_rows(
+    item_id: str, index: int, entities: EntityArrays, ids: dict[str, list[str]]
+) -> list[Row]:
+    artist = int(entities.item_artist[index])
+    country = int(entities.artist_country[artist])
+    return [
+        ItemConceptRow(item_id, ids["artist"][artist], HAS_ARTIST),
+        ItemConceptRow(item_id, ids["producer"][int(entities.item_producer[index])], PRODUCED_BY),
+        ItemConceptRow(item_id, ids["country"][country], RELEASED_IN),
+    ]

@@ -1,8 +1,10 @@
 """The generic ``csv`` and ``jsonl`` formats: a catalog and a log described by a mapping.
 
 The mapping file (:mod:`graphrec.loaders.mapping`) says which file holds the
-items, the users and the interactions and what each column means. CSV/TSV
-files need a header line; JSON lines files hold one object per line.
+items, the users, the interactions and, optionally, a knowledge graph, and
+what each column means. CSV/TSV files have a header line or name their
+columns in the mapping (``header = false``, ``columns = [...]``); JSON lines
+files hold one object per line.
 
 What becomes what:
 
@@ -19,30 +21,57 @@ What becomes what:
 * each log record -> :class:`InteractionRow`: ``kind`` from the kind column
   in lower_snake (``"Add to cart"`` -> ``"add_to_cart"``) or ``default_kind``,
   ``weight`` (default 1.0), ``rating``, ``ts`` from epoch seconds or ISO 8601.
-  An item missing from the catalog is rejected.
+  ``weight`` and ``rating`` obey :func:`graphrec.schema.check_value`, ``ts``
+  :func:`graphrec.schema.check_timestamp`. An item missing from the catalog is
+  rejected; without a ``[catalog]``, items are created on first sight.
+* each ``[entities]`` record -> the item's entity concept
+  (``concept_id("entity", value)``, kind ``entity``) and an
+  :class:`ItemConceptRow` with relation
+  :data:`~graphrec.loaders.rows.LINKED_ENTITY`, as RecBole ``.link`` files.
+* each ``[kg]`` record -> entity concepts for head and tail and a
+  :class:`ConceptRelationRow` (``RELATED``) with the relation as written
+  (NFC, format characters removed; not lower-cased: ``film.film.actor``).
 
-Rows come out catalog, users, then log.
+User and item ids follow :func:`graphrec.schema.normalize_id`. A bad record
+is a :class:`Reject` naming the file and line.
+
+Rows come out catalog, entity links, KG triples, users, then log.
 """
 
 from __future__ import annotations
 
-import json
+import math
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from graphrec.schema import normalize_id
+from graphrec.schema import ConceptKind, normalize_id
 
-from ._io import DelimitedFile, RowError, parse_float, parse_timestamp, read_lines
+from ._io import INT64_MAX, INT64_MIN, RowError, parse_timestamp, parse_value, property_value
 from ._nodes import IdCache, Seen, check_concepts, path_names, property_name, snake
+from ._table import Table
 from .errors import LoaderError
-from .mapping import ConceptSpec, FileSpec, LogSpec, Mapping, TableSpec, read_mapping
-from .rows import InteractionRow, ItemConceptRow, Reject, Row, UserConceptRow
+from .mapping import (
+    ConceptSpec,
+    EntityLinkSpec,
+    KGSpec,
+    LogSpec,
+    Mapping,
+    TableSpec,
+    read_mapping,
+)
+from .rows import (
+    LINKED_ENTITY,
+    ConceptRelationRow,
+    InteractionRow,
+    ItemConceptRow,
+    Reject,
+    Row,
+    UserConceptRow,
+)
 
 __all__ = ["parse_csv", "parse_jsonl", "parse_tabular"]
-
-Record = dict[str, Any]
 
 # CSV text that is plainly a number; leading zeros (zip codes, SKUs) stay text.
 _INTEGER = re.compile(r"-?(?:0|[1-9][0-9]*)")
@@ -53,7 +82,8 @@ def parse_csv(path: Path, *, mapping: Path | None = None) -> Iterator[Row]:
     """Parse a catalog and log described by a mapping; files default to CSV.
 
     Args:
-        path: The folder holding ``mapping.toml``, or the mapping file itself.
+        path: The data folder (holding ``mapping.toml`` unless ``mapping`` is
+            given), or the mapping file itself; see :func:`parse_tabular`.
         mapping: The mapping file (default: ``<path>/mapping.toml``).
 
     Raises:
@@ -74,7 +104,10 @@ def parse_tabular(
     """Parse a catalog and log described by a mapping file.
 
     Args:
-        path: The folder holding ``mapping.toml``, or the mapping file itself.
+        path: The data folder (holding ``mapping.toml`` unless ``mapping`` is
+            given), or the mapping file itself. Relative file names in the
+            mapping are resolved against the folder, or against the mapping
+            file's folder when ``path`` is the mapping file.
         mapping: The mapping file (default: ``<path>/mapping.toml``).
         default_format: ``"csv"``, ``"tsv"`` or ``"jsonl"``, for files whose
             extension does not say (default: ``"csv"``).
@@ -84,13 +117,20 @@ def parse_tabular(
     path = Path(path)
     if mapping is None:
         mapping = path if path.is_file() else path / "mapping.toml"
-    spec = read_mapping(Path(mapping), default_format=default_format)
-    catalog = _Table(spec.catalog.source, spec.path, _table_columns(spec.catalog), {"id"})
-    users = None
-    if spec.users is not None:
-        users = _Table(spec.users.source, spec.path, _table_columns(spec.users), {"id"})
-    log = _Table(spec.log.source, spec.path, _log_columns(spec.log), {"user", "item"})
-    return _emit(spec, catalog, users, log)
+    data_dir = path if path.is_dir() else None
+    spec = read_mapping(Path(mapping), default_format=default_format, data_dir=data_dir)
+    tables: dict[str, Table] = {}
+    for name, section in (("catalog", spec.catalog), ("users", spec.users)):
+        if section is not None:
+            tables[name] = Table(section.source, spec.path, _table_columns(section), {"id"})
+    if spec.entities is not None:
+        columns = {"item": spec.entities.item, "entity": spec.entities.entity}
+        tables["entities"] = Table(spec.entities.source, spec.path, columns, set(columns))
+    if spec.kg is not None:
+        columns = {"head": spec.kg.head, "relation": spec.kg.relation, "tail": spec.kg.tail}
+        tables["kg"] = Table(spec.kg.source, spec.path, columns, set(columns))
+    tables["log"] = Table(spec.log.source, spec.path, _log_columns(spec.log), {"user", "item"})
+    return _emit(spec, tables)
 
 
 def _table_columns(table: TableSpec) -> dict[str, str]:
@@ -110,104 +150,81 @@ def _log_columns(log: LogSpec) -> dict[str, str]:
     return {k: getattr(log, k) for k in keys if getattr(log, k)}
 
 
-class _Table:
-    """The mapped columns of one file, read as ``{column: value}`` records.
-
-    Args:
-        source: The file spec from the mapping.
-        mapping: The mapping file, for messages.
-        columns: Mapping key (relative to the section) -> column name.
-        required: Keys whose column must exist (always checked for CSV, on
-            the first record for JSON lines, where other keys may be absent).
-    """
-
-    def __init__(
-        self, source: FileSpec, mapping: Path, columns: dict[str, str], required: set[str]
-    ) -> None:
-        self.source = source
-        self.name = str(source.path)
-        self.columns = sorted(set(columns.values()))
-        self.csv: DelimitedFile | None = None
-        if not source.path.is_file():
-            raise LoaderError(f"{source.path}: {source.section}.file not found (from {mapping})")
-        if source.format == "jsonl":
-            self._check_first_record(mapping, columns, required)
-        else:
-            self.csv = DelimitedFile(
-                source.path,
-                sep=source.delimiter,
-                encoding=source.encoding,
-                quoted=True,
-                header=True,
-            )
-            for key, column in columns.items():
-                self.csv.column_index(column, what=f"{mapping}: {source.section}.{key}")
-
-    def reject(self, line: int, reason: str) -> Reject:
-        return Reject(self.name, line, reason)
-
-    def records(self) -> Iterator[tuple[int, Record] | Reject]:
-        if self.csv is not None:
-            yield from self._csv_records(self.csv)
-        else:
-            yield from self._json_records()
-
-    def _csv_records(self, file: DelimitedFile) -> Iterator[tuple[int, Record] | Reject]:
-        indices = [(c, file.column_index(c)) for c in self.columns]
-        for record in file.rows():
-            if isinstance(record, Reject):
-                yield record
-                continue
-            number, fields = record
-            yield number, {c: (fields[i] if fields[i].strip() else None) for c, i in indices}
-
-    def _json_records(self) -> Iterator[tuple[int, Record] | Reject]:
-        for entry in read_lines(self.source.path, encoding=self.source.encoding):
-            if isinstance(entry, Reject):
-                yield entry
-                continue
-            number, text = entry
-            try:
-                value = json.loads(text)
-            except json.JSONDecodeError as exc:
-                yield self.reject(number, f"invalid JSON: {exc.msg} at column {exc.colno}")
-                continue
-            if not isinstance(value, dict):
-                yield self.reject(number, f"expected a JSON object, found {type(value).__name__}")
-                continue
-            yield number, {c: value.get(c) for c in self.columns}
-
-    def _check_first_record(
-        self, mapping: Path, columns: dict[str, str], required: set[str]
-    ) -> None:
-        for entry in read_lines(self.source.path, encoding=self.source.encoding):
-            if isinstance(entry, Reject):
-                continue
-            number, text = entry
-            try:
-                first = json.loads(text)
-            except json.JSONDecodeError:
-                continue
-            if not isinstance(first, dict):
-                continue
-            for key in sorted(required):
-                if columns[key] not in first:
-                    raise LoaderError(
-                        f"{mapping}: {self.source.section}.{key} field {columns[key]!r} "
-                        f"not found in the first record of {self.source.path.name} (line {number})"
-                    )
-            return
-
-
-def _emit(spec: Mapping, catalog: _Table, users: _Table | None, log: _Table) -> Iterator[Row]:
+def _emit(spec: Mapping, tables: dict[str, Table]) -> Iterator[Row]:
     seen = Seen()
-    yield from _table_rows(catalog, spec.catalog, seen, is_item=True)
-    if users is not None and spec.users is not None:
-        yield from _table_rows(users, spec.users, seen, is_item=False)
-    yield from _log_rows(log, spec.log, seen, catalog.source.path.name)
+    catalog = None
+    if spec.catalog is not None:
+        yield from _table_rows(tables["catalog"], spec.catalog, seen, is_item=True)
+        catalog = tables["catalog"].source.path.name
+    if spec.entities is not None:
+        yield from _entity_rows(tables["entities"], spec.entities, seen, catalog)
+    if spec.kg is not None:
+        yield from _kg_rows(tables["kg"], spec.kg, seen)
+    if spec.users is not None:
+        yield from _table_rows(tables["users"], spec.users, seen, is_item=False)
+    yield from _log_rows(tables["log"], spec.log, seen, catalog)
 
 
-def _table_rows(table: _Table, spec: TableSpec, seen: Seen, *, is_item: bool) -> Iterator[Row]:
+def _item_ref(item_id: str, seen: Seen, catalog: str | None) -> Row | None:
+    """Check an item named outside the catalog; without a catalog, its row on first sight."""
+    if catalog is None:
+        return seen.item(item_id)
+    if item_id not in seen.items:
+        raise RowError(f"unknown item {item_id!r} (not in {catalog})")
+    return None
+
+
+def _entity_rows(
+    table: Table, spec: EntityLinkSpec, seen: Seen, catalog: str | None
+) -> Iterator[Row]:
+    item_ids = IdCache("item id")
+    for record in table.records():
+        if isinstance(record, Reject):
+            yield record
+            continue
+        number, values = record
+        try:
+            item_id = item_ids[_id_text(values[spec.item], spec.item, "item id")]
+            entity = _scalar(values[spec.entity], spec.entity)
+            check_concepts(ConceptKind.ENTITY, [entity])
+            item = _item_ref(item_id, seen, catalog)
+        except ValueError as exc:
+            yield table.reject(number, str(exc))
+            continue
+        if item:
+            yield item
+        cid, concept = seen.concept(ConceptKind.ENTITY, entity)
+        if concept:
+            yield concept
+        yield ItemConceptRow(item_id, cid, LINKED_ENTITY)
+
+
+def _kg_rows(table: Table, spec: KGSpec, seen: Seen) -> Iterator[Row]:
+    for record in table.records():
+        if isinstance(record, Reject):
+            yield record
+            continue
+        number, values = record
+        try:
+            head = _scalar(values[spec.head], spec.head)
+            tail = _scalar(values[spec.tail], spec.tail)
+            relation = normalize_id(
+                _scalar(values[spec.relation], spec.relation), field="relation", url_path=False
+            )
+            check_concepts(ConceptKind.ENTITY, [head, tail])
+        except ValueError as exc:
+            yield table.reject(number, str(exc))
+            continue
+        head_id, head_row = seen.concept(ConceptKind.ENTITY, head)
+        if head_row:
+            yield head_row
+        tail_id, tail_row = seen.concept(ConceptKind.ENTITY, tail)
+        if tail_row:
+            yield tail_row
+        yield ConceptRelationRow(head_id, relation, tail_id)
+
+
+def _table_rows(table: Table, spec: TableSpec, seen: Seen, *, is_item: bool) -> Iterator[Row]:
     ids: set[str] = set()
     what = "item id" if is_item else "user id"
     for record in table.records():
@@ -216,7 +233,7 @@ def _table_rows(table: _Table, spec: TableSpec, seen: Seen, *, is_item: bool) ->
             continue
         number, values = record
         try:
-            node_id = normalize_id(_scalar(values[spec.id], spec.id), field=what)
+            node_id = _id(values[spec.id], spec.id, what)
             if node_id in ids:
                 raise RowError(f"duplicate {what} {node_id!r}")
             properties = {
@@ -268,8 +285,7 @@ def _concept_paths(spec: ConceptSpec, value: Any) -> list[list[str]]:
     return paths
 
 
-def _log_rows(log: _Table, spec: LogSpec, seen: Seen, catalog: str) -> Iterator[Row]:
-    items = seen.items
+def _log_rows(log: Table, spec: LogSpec, seen: Seen, catalog: str | None) -> Iterator[Row]:
     user_ids, item_ids = IdCache("user id"), IdCache("item id")
     for record in log.records():
         if isinstance(record, Reject):
@@ -277,9 +293,9 @@ def _log_rows(log: _Table, spec: LogSpec, seen: Seen, catalog: str) -> Iterator[
             continue
         number, values = record
         try:
-            user_id = user_ids[_scalar(values[spec.user], spec.user)]
-            item_id = item_ids[_scalar(values[spec.item], spec.item)]
-            if item_id not in items:
+            user_id = user_ids[_id_text(values[spec.user], spec.user, "user id")]
+            item_id = item_ids[_id_text(values[spec.item], spec.item, "item id")]
+            if catalog is not None and item_id not in seen.items:
                 raise RowError(f"unknown item {item_id!r} (not in {catalog})")
             row = InteractionRow(
                 user_id,
@@ -292,10 +308,25 @@ def _log_rows(log: _Table, spec: LogSpec, seen: Seen, catalog: str) -> Iterator[
         except ValueError as exc:
             yield log.reject(number, str(exc))
             continue
+        item = seen.item(item_id) if catalog is None else None
+        if item:
+            yield item
         user = seen.user(user_id)
         if user:
             yield user
         yield row
+
+
+def _id(value: Any, column: str, what: str) -> str:
+    """A user or item id cell under :func:`graphrec.schema.normalize_id`."""
+    return normalize_id(_id_text(value, column, what), field=what)
+
+
+def _id_text(value: Any, column: str, what: str) -> str:
+    """The raw text of an id cell, for an :class:`IdCache`; JSON booleans are refused."""
+    if isinstance(value, bool):
+        raise RowError(f"{what} is not an id: {value!r} ({column})")
+    return _scalar(value, column)
 
 
 def _scalar(value: Any, column: str) -> str:
@@ -312,11 +343,12 @@ def _kind(value: Any, spec: LogSpec) -> str:
 
 
 def _number(value: Any, what: str, default: float | None) -> float | None:
+    """A weight or rating cell, checked by :func:`graphrec.schema.check_value`."""
     if value is None:
         return default
-    if isinstance(value, bool):
+    if isinstance(value, (bool, dict, list)):
         raise RowError(f"{what} is not a number: {value!r}")
-    return parse_float(value if isinstance(value, str) else str(value), what)
+    return parse_value(value if isinstance(value, str) else str(value), what)
 
 
 def _time(value: Any) -> int | None:
@@ -333,16 +365,22 @@ def _homogeneous(values: list[Any], column: str) -> list[Any]:
 
 
 def _property(value: Any, column: str) -> Any:
-    """A property value: JSON scalars and lists as they are, CSV text auto-typed."""
+    """A property value: JSON scalars and lists as they are, CSV text auto-typed.
+
+    A JSON number the graph cannot store (NaN, infinity, an integer beyond 64
+    bits) rejects the line; CSV text that would be such a number stays text.
+    """
     if isinstance(value, dict):
         raise RowError(f"{column} must not be an object")
     if isinstance(value, list):
-        return _homogeneous(value, column)
+        return property_value(_homogeneous(value, column), column)
     if not isinstance(value, str):
-        return value
+        return property_value(value, column)
     text = value.strip()
     if _INTEGER.fullmatch(text):
-        return int(text)
+        number = int(text)
+        return number if INT64_MIN <= number <= INT64_MAX else text
     if _DECIMAL.fullmatch(text):
-        return float(text)
+        decimal = float(text)
+        return decimal if math.isfinite(decimal) else text
     return text  # including "01234": a code, not a number

@@ -70,6 +70,9 @@ def test_demo_runs_the_whole_loop_then_serves(
         url = f"http://127.0.0.1:{port}"
         assert f"API:           {url}" in stdout and f"OpenAPI docs:  {url}/docs" in stdout
         assert "API key:" in stdout  # none configured: one made for this run, and shown
+        assert f"Explorer page: {url}/ui/" in stdout
+        with urllib.request.urlopen(f"{url}/ui/", timeout=30) as page:
+            assert page.status == 200 and b"graphrec explorer" in page.read()
         assert _get(f"{url}/health")[0] == 200
         assert "/users/{user_id}/recommendations" in _get(f"{url}/openapi.json")[1]["paths"]
         example = stdout.split("curl '")[1].split("'")[0]

@@ -32,7 +32,9 @@ def test_ids_are_normalised(raw: object, expected: str) -> None:
     assert normalize_id(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["", "   ", None, "\u200b", "a/b", "../", ".", "..", "a\nb", True])
+@pytest.mark.parametrize(
+    "raw", ["", "   ", None, "\u200b", "a/b", "../", ".", "..", "a\nb", True, "a\ud800"]
+)
 def test_ids_that_break_the_rule_are_refused(raw: object) -> None:
     with pytest.raises(InvalidIdError):
         normalize_id(raw, field="user id")
@@ -41,6 +43,11 @@ def test_ids_that_break_the_rule_are_refused(raw: object) -> None:
 def test_the_message_names_the_field_and_value() -> None:
     with pytest.raises(InvalidIdError, match=r"item id contains '/'.*'a/b'"):
         normalize_id("a/b", field="item id")
+
+
+def test_a_concept_name_of_invisible_characters_is_empty() -> None:
+    with pytest.raises(InvalidIdError, match="concept name is empty"):
+        concept_id("tag", "\u200b\u200d")
 
 
 def test_concept_ids_may_hold_a_slash() -> None:

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, HTTPException, status
 
 from ..deps import IndexDep, StateDep, WriteAccess
-from ..schemas import MAX_INTERACTIONS_PER_REQUEST, InteractionIn, InteractionsAccepted
+from ..schemas import InteractionIn, InteractionList, InteractionsAccepted
 from ._common import errors
 
 router = APIRouter(prefix="/interactions", tags=["interactions"])
@@ -21,7 +21,7 @@ QUOTED_UNKNOWN = 10
     "",
     response_model=InteractionsAccepted,
     status_code=status.HTTP_201_CREATED,
-    responses=errors(401, 403, 404, 413, 422, 503),
+    responses=errors(400, 401, 403, 404, 408, 413, 422, 503),
     summary="Record interactions (one or a list)",
     dependencies=[WriteAccess],
 )
@@ -29,7 +29,7 @@ async def post_interactions(
     state: StateDep,
     index: IndexDep,
     body: Annotated[
-        InteractionIn | list[InteractionIn],
+        InteractionIn | InteractionList,
         Body(
             openapi_examples={
                 "one": {
@@ -55,13 +55,6 @@ async def post_interactions(
     recommendation request.
     """
     rows = body if isinstance(body, list) else [body]
-    if not rows:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "no interactions given")
-    if len(rows) > MAX_INTERACTIONS_PER_REQUEST:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            f"at most {MAX_INTERACTIONS_PER_REQUEST} interactions per request, got {len(rows)}",
-        )
     catalog = index.snapshot.catalog
     unknown = sorted({r.item_id for r in rows if r.item_id not in catalog.item_pos})
     if unknown:

@@ -5,17 +5,15 @@ from __future__ import annotations
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Query, status
 
-from graphrec.recommend import Ranking, ScoredItem, Source, similar_items
-from graphrec.schema import MAX_ID_LENGTH
-from graphrec.serving import vector_index_name
+from graphrec.serving import Ranking, ScoredItem, Source, similar_items, vector_index_name
 
 from ..deps import IndexDep, ReadAccess, StateDep, WriteAccess
 from ..schemas import ColdStartOut, ItemCreate, ItemCreated, ModelRef, SimilarItemsOut
 from ..state import Index, ServiceState
 from ..writes import read_once
-from ._common import ModelName, TopK, errors, model_ref, parse_id, scored_items
+from ._common import ModelName, TopK, errors, id_path, model_ref, parse_id, scored_items
 
 log = logging.getLogger("graphrec.api")
 
@@ -32,7 +30,7 @@ router = APIRouter(prefix="/items", tags=["items"])
 async def similar(
     state: StateDep,
     index: IndexDep,
-    item_id: Annotated[str, Path(min_length=1, max_length=MAX_ID_LENGTH, examples=["1"])],
+    item_id: Annotated[str, id_path("1")],
     k: TopK = 10,
     model: ModelName = None,
     approximate: Annotated[
@@ -92,15 +90,17 @@ async def _from_vector_index(
     "",
     response_model=ItemCreated,
     status_code=status.HTTP_201_CREATED,
-    responses=errors(401, 403, 409, 413, 422, 503),
+    responses=errors(400, 401, 403, 408, 409, 413, 422, 503),
     summary="Add an item (cold start)",
     dependencies=[WriteAccess],
 )
 async def create_item(state: StateDep, body: ItemCreate) -> ItemCreated:
     """Create an item with its concepts and `HAS_CONCEPT` edges.
 
-    Each loaded model gets a cold-start embedding for it, the mean of its
-    concepts' centroids over trained items; it is written to the graph under
+    Each loaded model gets a cold-start embedding for it: for relgnn, its
+    readout over the item's concept links with the trained relation weights and
+    the written-back concept vectors (inductive, no retraining); for the other
+    models, the mean of its concepts' centroids over trained items. It is written to the graph under
     the model version's embedding property, and the item can be recommended and
     found as similar at once. Unknown concepts are created. 409 if the id exists.
     """

@@ -5,20 +5,19 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import JSONResponse, Response
 
 from ..deps import ReadAccess, StateDep
+from ..metrics import PROMETHEUS_CONTENT_TYPE
 from ..schemas import MetricsOut
 from ._common import errors
 
 router = APIRouter(tags=["operations"], dependencies=[ReadAccess])
 
-PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-
 
 @router.get(
     "/metrics",
-    summary="Request counts and latency percentiles",
+    summary="Request counters, latency histograms and service gauges",
     response_model=MetricsOut,
     responses={
         200: {"content": {"text/plain": {"schema": {"type": "string"}}}},
@@ -32,14 +31,11 @@ async def metrics(
         Query(description="prometheus (text exposition format) or json."),
     ] = "prometheus",
 ) -> Response:
-    """Requests per route and status, and p50/p95/p99 latency per route, since start-up."""
-    index = state.index
-    gauges: dict[str, float] = {
-        "catalog_items": float(index.snapshot.catalog.num_items),
-        "writer_queue": float(state.writer.queued),
-    }
-    for name, vectors in index.snapshot.models.items():
-        gauges[f"model_version_{name}"] = float(vectors.version)
+    """Requests per route and status and a latency histogram per route since start-up
+    (Prometheus collectors: buckets add up across replicas), and the service's gauges.
+
+    The json view is read from the same collectors.
+    """
     if format == "json":
-        return JSONResponse(state.metrics.as_dict(gauges))
-    return PlainTextResponse(state.metrics.prometheus(gauges), media_type=PROMETHEUS_CONTENT_TYPE)
+        return JSONResponse(state.metrics.as_dict())
+    return Response(state.metrics.prometheus(), media_type=PROMETHEUS_CONTENT_TYPE)

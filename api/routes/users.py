@@ -5,22 +5,31 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 
 from graphrec.explain import Explanation, PathSearch, explain
-from graphrec.recommend import (
+from graphrec.schema import MAX_ID_LENGTH
+from graphrec.serving import (
     Source,
     UnknownUserError,
     recommend,
     user_vector,
     vector_lookup,
 )
-from graphrec.schema import MAX_ID_LENGTH
 
 from ..deps import IndexDep, ReadAccess, StateDep
 from ..schemas import ExplanationOut, ExplanationPathOut, ModelRef, RecommendationsOut
 from ..state import Index, ServiceState
-from ._common import ModelName, TopK, errors, model_ref, parse_id, scored_items
+from ._common import (
+    ModelName,
+    TopK,
+    errors,
+    id_path,
+    model_ref,
+    parse_concept,
+    parse_id,
+    scored_items,
+)
 
 router = APIRouter(prefix="/users", tags=["recommendations"], dependencies=[ReadAccess])
 
@@ -34,7 +43,7 @@ router = APIRouter(prefix="/users", tags=["recommendations"], dependencies=[Read
 async def user_recommendations(
     state: StateDep,
     index: IndexDep,
-    user_id: Annotated[str, Path(min_length=1, max_length=MAX_ID_LENGTH, examples=["42"])],
+    user_id: Annotated[str, id_path("42")],
     k: TopK = 10,
     model: ModelName = None,
     exclude_seen: Annotated[
@@ -68,6 +77,8 @@ async def user_recommendations(
     flagged `fallback: true`. Unknown users get 404.
     """
     user_id = parse_id(user_id, "user_id")
+    if concept is not None:
+        concept = parse_concept(concept)
     options = {
         "k": k,
         "model": model,
@@ -116,8 +127,8 @@ async def user_recommendations(
 async def explanation(
     state: StateDep,
     index: IndexDep,
-    user_id: Annotated[str, Path(min_length=1, max_length=MAX_ID_LENGTH, examples=["42"])],
-    item_id: Annotated[str, Path(min_length=1, max_length=MAX_ID_LENGTH, examples=["318"])],
+    user_id: Annotated[str, id_path("42")],
+    item_id: Annotated[str, id_path("318")],
     max_paths: Annotated[int, Query(ge=1, le=20, description="Paths to return.")] = 3,
     max_hops: Annotated[
         int, Query(ge=1, le=4, description="RELATED hops in knowledge-graph paths.")
@@ -187,7 +198,7 @@ async def _explain(
     # Graph failures propagate to the app's handlers (503).
     return await asyncio.to_thread(
         explain,
-        state.loader,
+        state.reader,
         user_id,
         item_id,
         vectors,

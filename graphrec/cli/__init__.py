@@ -2,7 +2,7 @@
 
 Each command group lives in its own module with a ``register(app)`` function.
 Names reserved for the pipeline: ``ingest``, ``export``, ``train``, ``kge``, ``evaluate``,
-``recommend``, ``similar``, ``explain``, ``serve`` and ``demo``.
+``runs``, ``models``, ``recommend``, ``similar``, ``explain``, ``serve`` and ``demo``.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from graphrec.cli import (
     ingest,
     kge,
     recommend,
+    runs,
     serve,
     train,
 )
@@ -41,6 +42,7 @@ db.register(app)
 ingest.register(app)
 export.register(app)
 train.register(app)
+runs.register(app)
 evaluate.register(app)
 kge.register(app)
 explain.register(app)

@@ -9,7 +9,6 @@ from typing import Annotated, Any
 import typer
 
 from graphrec.cli._common import load_settings
-from graphrec.cli.train import load_hetero
 
 
 def register(app: typer.Typer) -> None:
@@ -21,16 +20,18 @@ def evaluate_command(
         str | None,
         typer.Option(
             "--models",
-            help="Comma-separated model names, e.g. lightgcn,mf,relgnn: the latest run of each "
-            "under <data dir>/runs (as `graphrec train` saves them).",
+            help="Comma-separated model names, e.g. lightgcn,mf,relgnn: the latest finished run "
+            "of each under <data dir>/runs (see `graphrec runs`). In-database peers "
+            "(cypher_cf, gds_node_similarity, gds_fastrp_knn) run on the graph over the "
+            "first run's training split, its held-out interactions hidden.",
         ),
     ] = None,
     run_dirs: Annotated[
         list[Path] | None,
         typer.Option(
             "--run-dir",
-            help="A run directory written by `graphrec train`; repeat to compare several. "
-            "Default: every run under <data dir>/runs.",
+            help="A run (its id from `graphrec runs`, or its directory); repeat to compare "
+            "several. Default: the latest finished run of each model.",
         ),
     ] = None,
     k: Annotated[
@@ -52,49 +53,94 @@ def evaluate_command(
         ),
     ] = None,
 ) -> None:
-    """Evaluate trained models by full ranking on their test split, next to most-popular.
+    """Evaluate trained runs by full ranking on the test split they were trained with,
+    next to most-popular.
 
-    Every run must have used the same split settings (they are read from each
-    run's config.json); the split is rebuilt from the graph's current export.
+    Each run keeps its exact split (split.pt in its run directory), so evaluation
+    never re-splits: interactions added since training change nothing, and only
+    in-database peers (which run on the graph, with the split's held-out
+    interactions hidden) need the graph. Runs are compared only when they share one split (the same
+    fingerprint, see `graphrec runs`); otherwise the command refuses.
     Metrics include Recall, NDCG, Precision, HitRate and MRR at K, item coverage,
     the mean popularity of recommended items, and recall on head vs long-tail items.
     """
-    from graphrec.data import DataError, RecData
-    from graphrec.evaluate import compare
-    from graphrec.train import load_model
+    from graphrec.data import SPLIT_FILE, DataError, load_split
+    from graphrec.evaluation import compare
+    from graphrec.peers import MissingPluginError, is_peer
+    from graphrec.training import load_model
+    from graphrec.training.rundirs import latest_run, list_runs, resolve_run, runs_root
 
     settings = load_settings()
-    runs_root = settings.data_dir / "runs"
-    named = [runs_root / name.strip() for name in (models or "").split(",") if name.strip()]
-    runs = [*named, *(run_dirs or [])] or _saved_runs(runs_root)
-    if not runs:
-        typer.secho(
-            f"error: no trained runs in {settings.data_dir / 'runs'}; "
-            "run `graphrec train` first or pass --run-dir",
-            err=True,
-            fg=typer.colors.RED,
-        )
-        raise typer.Exit(1)
+    root = runs_root(settings.data_dir)
+    names = [n.strip() for n in (models or "").split(",") if n.strip()]
+    peers = [n for n in names if is_peer(n)]
     try:
-        configs = {run: _read_config(run) for run in runs}
-        split_config = _common_split(configs)
-        data = RecData.from_hetero(load_hetero(settings), **split_config)
-        models = {}
-        for run, config in configs.items():
-            _check_same_graph(run, config, data)
-            models[f"{config['model']} ({run.name})"] = load_model(run, data)
-        table = compare(models, data, k=k or [20], out_dir=out_dir)
-    except (DataError, FileNotFoundError, ValueError) as exc:
+        named = [latest_run(root, n) for n in names if not is_peer(n)]
+        given = [resolve_run(root, run) for run in (run_dirs or [])]
+        runs = [*named, *given] or _latest_of_each_model(list_runs(root))
+        if not runs:
+            raise FileNotFoundError(
+                f"no finished runs in {root}; run `graphrec train` first or pass --run-dir"
+                + (" (peers are evaluated on a trained run's split)" if peers else "")
+            )
+        splits = {run: load_split(run / SPLIT_FILE) for run in runs}
+        data = _one_split(splits)
+        loaded = {}
+        for run in runs:
+            config = _read_config(run)
+            loaded[f"{config['model']} ({run.name})"] = load_model(run, data)
+        timings = {}
+        if peers:
+            loaded.update(_run_peers(settings, peers, runs[0], data, max(k or [20]), timings))
+        table = compare(loaded, data, k=k or [20], out_dir=out_dir)
+    except (DataError, FileNotFoundError, ValueError, MissingPluginError) as exc:
         typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
         raise typer.Exit(1) from None
     typer.echo(table.to_markdown())
+    for peer, seconds in timings.items():
+        parts = ", ".join(f"{part} {value:.1f} s" for part, value in seconds.items())
+        typer.echo(f"{peer}: {parts}", err=True)
     if metrics_out is not None:
         metrics_out.parent.mkdir(parents=True, exist_ok=True)
         metrics_out.write_text(json.dumps(table.rows, indent=2) + "\n")
 
 
-def _saved_runs(root: Path) -> list[Path]:
-    return sorted(path.parent for path in root.glob("*/model.pt")) if root.is_dir() else []
+def _run_peers(
+    settings: Any, peers: list[str], run: Path, data: Any, k: int, timings: dict[str, Any]
+) -> dict[str, Any]:
+    """Run each in-database peer on ``run``'s split, with its held-out pairs hidden."""
+    from graphrec.export import IdMap
+    from graphrec.export.store import IDS_FILE
+    from graphrec.graph.connect import connect
+    from graphrec.peers.run import run_peer
+
+    ids = run / IDS_FILE
+    if not ids.is_file():
+        raise FileNotFoundError(f"{ids} is missing: peers need the run's id map; retrain the run")
+    id_map = IdMap.load(ids)
+    total = data.train.size(1) + data.val.size(1) + data.test.size(1)
+    out = {}
+    with connect(settings) as graph:
+        pairs = graph.read("peers/count_pairs")[0]["n"]
+        if pairs != total:
+            raise ValueError(
+                f"the graph holds {pairs:,} user-item pairs but {run.name}'s split has {total:,}: "
+                "peers run over the graph, so they would see interactions the split does not "
+                "have; train a new run on the current graph"
+            )
+        for name in peers:
+            result = run_peer(graph, name, data, id_map, k=k)
+            out[name] = result.scores
+            timings[name] = result.seconds
+    return out
+
+
+def _latest_of_each_model(infos: list[Any]) -> list[Path]:
+    latest: dict[str, Path] = {}
+    for info in infos:  # oldest first: later ones replace earlier ones
+        if info.finished:
+            latest[info.model] = info.path
+    return list(latest.values())
 
 
 def _read_config(run: Path) -> dict[str, Any]:
@@ -104,22 +150,17 @@ def _read_config(run: Path) -> dict[str, Any]:
     return json.loads(path.read_text())
 
 
-def _common_split(configs: dict[Path, dict[str, Any]]) -> dict[str, Any]:
-    splits = {run: config["data"]["split"] for run, config in configs.items()}
-    first_run, first = next(iter(splits.items()))
-    for run, split in splits.items():
-        if split != first:
+def _one_split(splits: dict[Path, Any]) -> Any:
+    """The split all ``splits`` share; refuses runs trained on different ones."""
+    from graphrec.data import fingerprint
+
+    prints = {run: fingerprint(data) for run, data in splits.items()}
+    first_run, first = next(iter(prints.items()))
+    for run, value in prints.items():
+        if value != first:
             raise ValueError(
-                f"{run} and {first_run} were trained on different splits ({split} vs {first}); "
-                "compare runs trained with the same --split, --test-ratio and --seed"
+                f"{run.name} and {first_run.name} were trained on different splits (fingerprints "
+                f"{value} and {first}); compare runs of one split, e.g. trained with the same "
+                "--split/--test-ratio/--val-ratio/--seed on an unchanged graph"
             )
-    return first
-
-
-def _check_same_graph(run: Path, config: dict[str, Any], data: Any) -> None:
-    trained = (config["data"]["num_users"], config["data"]["num_items"])
-    if trained != (data.num_users, data.num_items):
-        raise ValueError(
-            f"{run} was trained on {trained[0]} users and {trained[1]} items, but the graph "
-            f"now exports {data.num_users} and {data.num_items}; retrain it with `graphrec train`"
-        )
+    return splits[first_run]

@@ -83,6 +83,14 @@ def ingest_command(
     items: Annotated[int, typer.Option(help="synthetic: number of items.")] = 2_000,
     interactions: Annotated[int, typer.Option(help="synthetic: number of interactions.")] = 50_000,
     seed: Annotated[int, typer.Option(help="synthetic: random seed.")] = 0,
+    entity_kg: Annotated[
+        bool,
+        typer.Option(
+            "--entity-kg",
+            help="synthetic: add a typed entity KG (artists, producers, labels, hub countries) "
+            "that carries part of the users' taste.",
+        ),
+    ] = False,
     batch_size: Annotated[int, typer.Option(min=1, help="Rows per write transaction.")] = 10_000,
     strict: Annotated[
         bool, typer.Option(help="Abort before writing anything if any row is bad.")
@@ -115,11 +123,17 @@ def ingest_command(
 
       graphrec ingest synthetic --users 20000 --items 10000 --interactions 1000000
 
+      graphrec ingest synthetic --entity-kg
+
       graphrec ingest csv ./shop --mapping ./shop/mapping.toml
     """
+    if entity_kg and fmt != "synthetic":
+        raise typer.BadParameter("only the synthetic format takes it", param_hint="--entity-kg")
     options: dict = {}
     if fmt == "synthetic":
         options = {"users": users, "items": items, "interactions": interactions, "seed": seed}
+        if entity_kg:
+            options["entity_kg"] = True
     elif fmt in ("csv", "jsonl") and mapping is not None:
         options = {"mapping": mapping}
     if fmt != "synthetic" and path is None:

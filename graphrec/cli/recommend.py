@@ -3,7 +3,7 @@ from the command line.
 
 Same code path as the API: :func:`graphrec.serving.load_index` reads the
 active model versions, the catalog and the seen items, and
-:mod:`graphrec.recommend` ranks.
+:mod:`graphrec.serving` ranks.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def recommend_command(
 ) -> None:
     """Top-k items for a user, from the model versions written back into the graph."""
     from graphrec.explain import explain
-    from graphrec.recommend import Source, UnknownUserError, recommend, vector_lookup
+    from graphrec.serving import Source, UnknownUserError, recommend, vector_lookup
 
     graph, index = _open_index(model)
     options: dict[str, Any] = {
@@ -110,8 +110,7 @@ def similar_command(
     as_json: Annotated[bool, JSON_OPTION] = False,
 ) -> None:
     """Items most similar to an item (cosine of the model's item embeddings)."""
-    from graphrec.recommend import similar_items
-    from graphrec.serving import similar_items_in_graph
+    from graphrec.serving import similar_items, similar_items_in_graph
 
     graph, index = _open_index(model)
     with graph:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import functools
 import inspect
 import json
-from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -36,24 +34,39 @@ def train_command(
         ),
     ] = "lightgcn",
     epochs: Annotated[
-        int,
+        int | None,
         typer.Option(
             min=1,
             help="Most passes over the training interactions; early stopping "
-            "may end the run sooner.",
+            "may end the run sooner. Default: the model's (`graphrec models` lists them).",
+            show_default=False,
         ),
-    ] = 100,
+    ] = None,
     dim: Annotated[int, typer.Option(min=1, help="Embedding size.")] = 64,
     layers: Annotated[
         int, typer.Option(min=1, help="Propagation layers (graph models; ignored by mf).")
     ] = 3,
-    lr: Annotated[float, typer.Option(min=0.0, help="Adam learning rate.")] = 1e-3,
+    lr: Annotated[
+        float | None,
+        typer.Option(min=0.0, help="Adam learning rate. Default: the model's.", show_default=False),
+    ] = None,
     batch_size: Annotated[
-        int, typer.Option("--batch-size", min=1, help="Training interactions per step.")
-    ] = 2048,
+        int | None,
+        typer.Option(
+            "--batch-size",
+            min=1,
+            help="Training interactions per step. Default: the model's.",
+            show_default=False,
+        ),
+    ] = None,
     reg: Annotated[
-        float, typer.Option(min=0.0, help="L2 weight on the batch's input embeddings.")
-    ] = 1e-4,
+        float | None,
+        typer.Option(
+            min=0.0,
+            help="L2 weight on the batch's input embeddings. Default: the model's.",
+            show_default=False,
+        ),
+    ] = None,
     seed: Annotated[
         int, typer.Option(help="Seeds the split, initialisation and negative sampling.")
     ] = 0,
@@ -73,14 +86,35 @@ def train_command(
             help="Random split: share of each user's interactions held out for test.",
         ),
     ] = 0.2,
+    val_ratio: Annotated[
+        float,
+        typer.Option(
+            "--val-ratio",
+            min=0.0,
+            max=0.9,
+            help="Share of each user's training interactions held out for validation (early "
+            "stopping, best epoch). 0: no validation, no early stopping, the last epoch is "
+            "kept (a paper protocol: --val-ratio 0 --test-ratio 0.2 --epochs N).",
+        ),
+    ] = 0.1,
     patience: Annotated[
-        int,
+        int | None,
         typer.Option(
             min=0,
-            help="Stop after this many epochs without a better validation "
-            "Recall@20; 0 never stops early.",
+            help="Stop after this many validations in a row without a better validation "
+            "Recall@20; 0 never stops early. Default: the model's.",
+            show_default=False,
         ),
-    ] = 10,
+    ] = None,
+    eval_every: Annotated[
+        int | None,
+        typer.Option(
+            "--eval-every",
+            min=1,
+            help="Epochs between validations (patience counts validations). Default: the model's.",
+            show_default=False,
+        ),
+    ] = None,
     device: Annotated[
         str, typer.Option(help="auto (CUDA when available, else CPU), cpu, cuda or cuda:N.")
     ] = "auto",
@@ -94,14 +128,20 @@ def train_command(
         Path | None,
         typer.Option(
             "--run-dir",
-            help="Where checkpoints, the model, history.json, "
-            "metrics.json and training.png go. An interrupted run in the same directory resumes. "
-            "Default: <data dir>/runs/<model>.",
+            help="A new or empty directory for this run's checkpoint, model, split, "
+            "history.json, metrics.json and training.png. Default: a new run directory "
+            "<data dir>/runs/<model>-<time>-<id> (list them with `graphrec runs`).",
         ),
     ] = None,
     resume: Annotated[
-        bool, typer.Option(help="Resume from a checkpoint in --run-dir when there is one.")
-    ] = True,
+        str | None,
+        typer.Option(
+            "--resume",
+            metavar="RUN",
+            help="Continue the interrupted run RUN (a run id from `graphrec runs`, or its "
+            "directory) from its checkpoint; refused when the data or settings differ.",
+        ),
+    ] = None,
     init_from_kge: Annotated[
         str | None,
         typer.Option(
@@ -116,6 +156,14 @@ def train_command(
         typer.Option(
             help="Write the embeddings into the graph as a new, active model version "
             "(emb_<model>_v<n> properties and a (:Model) node)."
+        ),
+    ] = True,
+    refit: Annotated[
+        bool,
+        typer.Option(
+            help="Before writing back, train again on all interactions for the number of "
+            "epochs validation chose, and write back that model (the reported metrics stay "
+            "the split-trained model's; the Model node records both).",
         ),
     ] = True,
     mini_batch: Annotated[
@@ -174,8 +222,8 @@ def train_command(
     from graphrec.graph.connect import connect
     from graphrec.kge import KGEError, concept_init
     from graphrec.models.registry import UnknownModelError, model_name, resolve_model
-    from graphrec.pipeline import train_from_graph
-    from graphrec.train import TrainingDivergedError
+    from graphrec.training import TrainingDivergedError
+    from graphrec.training.pipeline import train_from_graph
 
     try:
         model_class = resolve_model(model)
@@ -188,11 +236,11 @@ def train_command(
             param_hint="--init-from-kge",
         )
     settings = load_settings()
-    run_dir = run_dir or settings.data_dir / "runs" / name
+    run_dir = choose_run_dir(settings.data_dir, name, run_dir=run_dir, resume=resume)
     model_kwargs: dict[str, Any] = model_kwargs_for(model_class, dim=dim, layers=layers)
     try:
         # Every check that needs no data runs before the export.
-        fit = choose_fit(
+        strategy = choose_strategy(
             name,
             mini_batch=mini_batch,
             fan_out=fan_out,
@@ -221,9 +269,16 @@ def train_command(
                 graph,
                 model=name,
                 exported=exported,
-                split={"split": split.value, "test_ratio": test_ratio, "seed": seed},
+                split={
+                    "split": split.value,
+                    "test_ratio": test_ratio,
+                    "val_ratio": val_ratio,
+                    "seed": seed,
+                },
                 write_back=write_back,
-                fit=fit,
+                refit=refit,
+                strategy=strategy,
+                memory_cap_gb=memory_cap,
                 model_kwargs=model_kwargs,
                 epochs=epochs,
                 batch_size=batch_size,
@@ -232,8 +287,9 @@ def train_command(
                 seed=seed,
                 device=device,
                 patience=patience,
+                eval_every=eval_every,
                 run_dir=run_dir,
-                resume=resume,
+                resume=resume is not None,
             )
     except (DataError, TrainingDivergedError, KGEError, ValueError) as exc:
         typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
@@ -244,8 +300,15 @@ def train_command(
     typer.echo(json.dumps(run.result.metrics, indent=2))
     typer.echo(f"run saved in {run_dir}", err=True)
     if run.record is not None:
+        how = (
+            f"refit on all {run.served.config['data']['num_train']:,} interactions for "
+            f"{run.served.config['epochs']} epochs"
+            if run.served is not run.result
+            else "trained on the training split"
+        )
         typer.echo(
-            f"embeddings written back to the graph as {run.record.property} ({run.record.id}, active)",
+            f"embeddings written back to the graph as {run.record.property} "
+            f"({run.record.id}, active; {how})",
             err=True,
         )
     if metrics_out is not None:
@@ -253,7 +316,7 @@ def train_command(
         metrics_out.write_text(json.dumps(run.result.metrics, indent=2) + "\n")
 
 
-def choose_fit(
+def choose_strategy(
     model: str,
     *,
     mini_batch: bool,
@@ -263,17 +326,17 @@ def choose_fit(
     distributed: int | None,
     device: str,
     batch_size: int,
-) -> Callable[..., Any]:
-    """The training function for these options, with their arguments bound.
+) -> Any:
+    """The training strategy for these options.
 
     Checks what can be checked without data (fan-outs against layers, the
     number of processes against CPUs or GPUs, unsupported combinations) and
     raises :class:`ValueError` with the option's name. The memory cap needs the
-    graph's size and is checked by the returned function before training.
+    graph's size and is checked by :func:`graphrec.training.train` before training.
     """
-    from graphrec import distributed as dist
-    from graphrec import minibatch
-    from graphrec.train import train
+    from graphrec.training import Distributed, FullBatch, MiniBatch
+    from graphrec.training import distributed as dist
+    from graphrec.training.minibatch import MINIBATCH_MODELS
 
     if fan_out is not None and not mini_batch:
         raise ValueError("--fan-out only applies to --mini-batch training")
@@ -283,38 +346,49 @@ def choose_fit(
                 "--mini-batch and --distributed cannot be combined yet: distributed training "
                 "is full-batch (every process propagates over the whole graph)"
             )
-        if model not in minibatch.MINIBATCH_MODELS:
-            raise ValueError(
-                f"--mini-batch supports {', '.join(minibatch.MINIBATCH_MODELS)}, not {model!r}"
-            )
-        fan_outs = fan_outs_for(fan_out, layers)
-        return functools.partial(
-            minibatch.train_minibatch, fan_outs=fan_outs, memory_cap_gb=memory_cap
-        )
+        if model not in MINIBATCH_MODELS:
+            raise ValueError(f"--mini-batch supports {', '.join(MINIBATCH_MODELS)}, not {model!r}")
+        return MiniBatch(fan_outs=fan_outs_for(fan_out, layers))
+    if memory_cap is not None and model not in MINIBATCH_MODELS:
+        raise ValueError(f"--memory-cap can estimate {', '.join(MINIBATCH_MODELS)}, not {model!r}")
     if dist.launched_by_torchrun():
-        return functools.partial(dist.run_from_env, world_size=distributed)
+        return Distributed(world_size=distributed, launch="env")
     if distributed is not None:
         dist.check_processes(distributed, device=device, batch_size=batch_size)
-        fit = functools.partial(dist.train_distributed, world_size=distributed)
-    else:
-        fit = train
-    if memory_cap is None:
-        return fit
-    if model not in minibatch.MINIBATCH_MODELS:
-        raise ValueError(
-            f"--memory-cap can estimate {', '.join(minibatch.MINIBATCH_MODELS)}, not {model!r}"
+        return Distributed(world_size=distributed, launch="spawn")
+    return FullBatch()
+
+
+def choose_run_dir(data_dir: Path, model: str, *, run_dir: Path | None, resume: str | None) -> Path:
+    """The run's directory: ``--resume RUN``'s, a given new or empty ``--run-dir``, or a
+    new one under ``<data dir>/runs``. A directory that holds a run is refused unless
+    resumed, so two runs never share one."""
+    from graphrec.training.rundirs import new_run_dir, resolve_run, runs_root
+
+    root = runs_root(data_dir)
+    if resume is not None:
+        if run_dir is not None:
+            raise typer.BadParameter(
+                "give --resume RUN or --run-dir, not both", param_hint="--resume"
+            )
+        try:
+            return resolve_run(root, resume)
+        except FileNotFoundError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--resume") from None
+    if run_dir is None:
+        return new_run_dir(root, model)
+    if run_dir.exists() and (not run_dir.is_dir() or any(run_dir.iterdir())):
+        raise typer.BadParameter(
+            f"{run_dir} is not empty (it holds another run?); choose a new directory, or "
+            f"continue that run with --resume {run_dir}",
+            param_hint="--run-dir",
         )
-
-    def capped(*, data: Any, model_kwargs: Any = None, **kwargs: Any) -> Any:
-        minibatch.check_memory(data, memory_cap, model=kwargs["model"], model_kwargs=model_kwargs)
-        return fit(data=data, model_kwargs=model_kwargs, **kwargs)
-
-    return capped
+    return run_dir
 
 
 def fan_outs_for(fan_out: str | None, layers: int) -> list[int]:
     """``--fan-out`` checked against ``--layers``; 10 per layer when it is not given."""
-    from graphrec.minibatch import check_fan_outs
+    from graphrec.training.minibatch import check_fan_outs
 
     return check_fan_outs(fan_out or ",".join(["10"] * layers), layers)
 
@@ -335,7 +409,7 @@ def check_memory_before_export(
     check would refuse too, and spares the export.
     """
     from graphrec.export import graph_size
-    from graphrec.minibatch import check_memory
+    from graphrec.training.memory import check_memory
 
     check_memory(
         graph_size(graph),
@@ -345,18 +419,6 @@ def check_memory_before_export(
         fan_outs=fan_outs,
         batch_size=batch_size,
     )
-
-
-def load_hetero(settings: Any) -> Any:
-    """The training subgraph from the configured graph, as ``HeteroData``.
-
-    Imported here, not at module level: the export talks to the database and
-    is only needed when a command actually runs.
-    """
-    from graphrec.export import load_training_data
-
-    hetero, _id_map = load_training_data(settings)
-    return hetero
 
 
 def model_kwargs_for(model_class: type, *, dim: int, layers: int) -> dict[str, int]:

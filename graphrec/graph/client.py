@@ -2,8 +2,12 @@
 
 :class:`GraphClient` wraps the official ``neo4j`` driver (sync),
 :class:`AsyncGraphClient` the async driver. Reads are routed as reads; writes
-run in managed transactions (``execute_write``), which the driver retries, so
-every write statement graphrec ships is idempotent (``MERGE``, not ``CREATE``).
+run in managed transactions (``execute_write``), which the driver retries, so a
+write statement should give the same graph when it runs twice. Most ``MERGE``, or
+``CREATE`` only what an ``OPTIONAL MATCH`` in the same statement found missing.
+One does not: ``ingest/create_interactions.cypher`` creates every row it is
+given (rows the ingest compared with the graph beforehand), so a retry of a
+batch whose commit succeeded but whose answer was lost duplicates that batch.
 """
 
 from __future__ import annotations

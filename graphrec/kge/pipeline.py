@@ -11,28 +11,29 @@ from __future__ import annotations
 
 import gc
 import inspect
-import json
 import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
-from graphrec.kge.embeddings import EMBEDDINGS_FILE, EntityEmbeddings, entity_embeddings
 from graphrec.kge.errors import KGEError, UnknownKGEModelError
-from graphrec.kge.triples import INTERACTED_RELATION, LabelledTriples, labelled_array
+from graphrec.kge.result import (
+    KGEResult,
+    is_json,
+    rank_metrics,
+    relation_split_counts,
+    split_warnings,
+)
+from graphrec.kge.triples import INTERACTED_RELATION, LabelledTriples
 
 if TYPE_CHECKING:
     from pykeen.models import Model
-    from pykeen.pipeline import PipelineResult
     from pykeen.triples import TriplesFactory
 
-    from graphrec.writeback import ModelRecord
 
 #: Fewest triples worth splitting and training on.
 MIN_TRIPLES = 20
@@ -62,79 +63,6 @@ def kge_model_name(model: str | type[Model]) -> str:
     from pykeen.models import model_resolver
 
     return model_resolver.normalize_cls(resolve_kge_model(model))
-
-
-@dataclass
-class KGEResult:
-    """What :func:`train_kge` produced.
-
-    Attributes:
-        model_name: Registry-style name, e.g. ``"transe"``.
-        pipeline_result: PyKEEN's result (trained model, training factory, losses, metrics).
-        triples: The labelled triples the run was split from.
-        validation: The validation split (same entity and relation ids as training).
-        testing: The test split.
-        config: The run's settings (JSON-safe).
-        metrics: ``test`` (``both``/``head``/``tail`` realistic filtered ranks: ``mrr``,
-            ``hits@1``, ``hits@3``, ``hits@10``, ``count``), ``triples`` per split and
-            relation, ``entities``, ``relations``, ``train_seconds``,
-            ``seconds_per_epoch``, ``evaluate_seconds``.
-        warnings: Problems worth a look (e.g. a relation with no test triples).
-        record: The written ``(:Model)`` version, once written back.
-    """
-
-    model_name: str
-    pipeline_result: PipelineResult
-    triples: LabelledTriples
-    validation: TriplesFactory
-    testing: TriplesFactory
-    config: dict[str, Any]
-    metrics: dict[str, Any]
-    warnings: list[str] = field(default_factory=list)
-    record: ModelRecord | None = None
-
-    @property
-    def model(self) -> Model:
-        return self.pipeline_result.model
-
-    @property
-    def training(self) -> TriplesFactory:
-        return self.pipeline_result.training
-
-    @cached_property
-    def embeddings(self) -> EntityEmbeddings:
-        return entity_embeddings(self.model, self.training, self.triples.entities)
-
-    def save(self, directory: str | Path) -> Path:
-        """Write the run (layout in the module docstring) into ``directory``."""
-        out = Path(directory)
-        out.mkdir(parents=True, exist_ok=True)
-        self.pipeline_result.save_to_directory(out)
-        for name, factory in (("validation", self.validation), ("testing", self.testing)):
-            np.savetxt(out / f"{name}.tsv", labelled_array(factory), fmt="%s", delimiter="\t")
-        self.embeddings.save(out / EMBEDDINGS_FILE)
-        _write_json(out / "config.json", self.config)
-        self.save_metrics(out)
-        plot_losses(self.pipeline_result.losses, out / "losses.png", title=self.config["model"])
-        return out
-
-    def save_metrics(self, directory: str | Path) -> None:
-        metrics = dict(self.metrics, warnings=self.warnings)
-        if self.record is not None:
-            metrics["written_as"] = self.record.id
-        _write_json(Path(directory) / "metrics.json", metrics)
-
-    def table(self) -> str:
-        """Filtered realistic-rank metrics on the test split, one row per side."""
-        return metrics_table(self.metrics["test"])
-
-    def summary(self) -> str:
-        test = self.metrics["test"]["both"]
-        return (
-            f"{self.config['model']} (dim {self.embeddings.dim}): test MRR {test['mrr']:.4f}, "
-            f"Hits@10 {test['hits@10']:.4f} over {test['count']:.0f} ranks; "
-            f"{self.metrics['train_seconds']:.1f} s training"
-        )
 
 
 def train_kge(
@@ -226,7 +154,7 @@ def train_kge(
     config = {
         "model": model_class.__name__,
         "model_name": name,
-        "model_kwargs": {k: v for k, v in kwargs.items() if _is_json(v)},
+        "model_kwargs": {k: v for k, v in kwargs.items() if is_json(v)},
         "dim": dim,
         "epochs": epochs,
         "lr": lr,
@@ -293,10 +221,12 @@ def train_kge(
         reason = " ".join(str(exc).split())
         raise KGEError(f"PyKEEN could not train {model_class.__name__}: {reason}") from exc
     _remove_best_weights_file(result.stopper)
+    baseline = marginal_baseline(training, evaluated, [validation, testing], progress=progress)
     epochs_run = len(result.losses)
     best_epoch = getattr(result.stopper, "best_epoch", None) if patience > 0 else None
     metrics = {
         "test": rank_metrics(result),
+        "baseline_test": baseline,
         "triples": {
             "train": training.num_triples,
             "validation": validation.num_triples,
@@ -398,75 +328,30 @@ def _check_size(triples: LabelledTriples, ratios: Sequence[float]) -> None:
         )
 
 
-def relation_split_counts(*factories: TriplesFactory) -> dict[str, list[int]]:
-    """Triples per relation in each split: ``{relation: [train, validation, test]}``."""
-    relations = factories[0].relation_id_to_label
-    counts = [
-        torch.bincount(f.mapped_triples[:, 1], minlength=len(relations)).tolist() for f in factories
-    ]
-    return {relations[r]: [c[r] for c in counts] for r in sorted(relations)}
+def marginal_baseline(
+    training: TriplesFactory,
+    evaluated: TriplesFactory,
+    filters: Sequence[TriplesFactory],
+    *,
+    progress: bool = False,
+) -> dict[str, dict[str, float]]:
+    """:func:`rank_metrics` of PyKEEN's :class:`~pykeen.models.MarginalDistributionBaseline`
+    (:math:`P(t \\mid h, r) \\propto P(t \\mid h)\\,P(t \\mid r)`, counted in ``training``) on
+    the same test triples and filters as the model: what a KG embedding must beat to have
+    learned more than relation and entity frequencies."""
+    from pykeen.evaluation import RankBasedEvaluator
+    from pykeen.models import MarginalDistributionBaseline
 
-
-def split_warnings(
-    training: TriplesFactory, validation: TriplesFactory, testing: TriplesFactory
-) -> list[str]:
-    """One line per relation that has no triples in validation or test."""
-    problems = []
-    names = ("validation", "test")
-    for relation, counts in relation_split_counts(training, validation, testing).items():
-        missing = [name for name, n in zip(names, counts[1:], strict=True) if n == 0]
-        if missing:
-            problems.append(
-                f"relation {relation!r} has no {' and no '.join(missing)} triples "
-                f"({sum(counts)} in all, all in training): its link prediction is trained "
-                "but not evaluated"
-            )
-    return problems
-
-
-def rank_metrics(result: PipelineResult) -> dict[str, dict[str, float]]:
-    """Realistic filtered ranks per side: ``mrr``, ``hits@1/3/10``, ``count``."""
-    out: dict[str, dict[str, float]] = {}
-    for side in ("both", "head", "tail"):
-        row = {"mrr": result.get_metric(f"{side}.realistic.inverse_harmonic_mean_rank")}
-        for k in (1, 3, 10):
-            row[f"hits@{k}"] = result.get_metric(f"{side}.realistic.hits_at_{k}")
-        row["count"] = result.get_metric(f"{side}.realistic.count")
-        out[side] = {key: float(value) for key, value in row.items()}
-    return out
-
-
-def metrics_table(test: Mapping[str, Mapping[str, float]]) -> str:
-    """A small markdown table of :func:`rank_metrics`."""
-    columns = ["mrr", "hits@1", "hits@3", "hits@10", "count"]
-    lines = ["| side | " + " | ".join(columns) + " |", "| --- |" + " ---: |" * len(columns)]
-    for side, row in test.items():
-        cells = [f"{row[c]:.0f}" if c == "count" else f"{row[c]:.4f}" for c in columns]
-        lines.append(f"| {side} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
-def plot_losses(losses: Sequence[float], path: str | Path, title: str = "") -> Path:
-    """Training loss per epoch as PNG (PyKEEN's own ``plot_losses`` needs seaborn)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(6, 4), layout="constrained")
-    FigureCanvasAgg(figure)
-    axes = figure.subplots()
-    axes.plot(range(1, len(losses) + 1), losses, marker=".")
-    axes.set(xlabel="epoch", ylabel="loss", title=f"{title} training loss".strip())
-    figure.savefig(path, dpi=100)
-    return Path(path)
-
-
-def _is_json(value: Any) -> bool:
-    try:
-        json.dumps(value)
-    except TypeError:
-        return False
-    return True
-
-
-def _write_json(path: Path, value: Any) -> None:
-    path.write_text(json.dumps(value, indent=2, default=str) + "\n")
+    model = MarginalDistributionBaseline(triples_factory=training)
+    # It has no parameters or buffers, but the evaluator asks the model for its device
+    # (for a progress-bar label, even when the bar is off): give it an empty CPU buffer.
+    model.register_buffer("device_anchor", torch.empty(0), persistent=False)
+    results = RankBasedEvaluator(filtered=True).evaluate(
+        model,
+        evaluated.mapped_triples,
+        device=torch.device("cpu"),  # scipy sparse matrices
+        use_tqdm=progress,
+        additional_filter_triples=[training.mapped_triples]
+        + [factory.mapped_triples for factory in filters],
+    )
+    return rank_metrics(results)

@@ -10,7 +10,7 @@ batch); evaluation and serving call :meth:`Recommender.get_embedding` once and
 rank all items.
 
 Models with :attr:`Recommender.supports_minibatch` can also train on sampled
-subgraphs (:mod:`graphrec.minibatch`): :meth:`Recommender.sampling_graph`
+subgraphs (:mod:`graphrec.training.minibatch`): :meth:`Recommender.sampling_graph`
 gives their graph to a neighbour sampler, :meth:`Recommender.forward_sampled`
 propagates over a :class:`Subgraph` it returns, and
 :meth:`Recommender.inference` computes the final embeddings layer by layer, in
@@ -43,7 +43,7 @@ class Embeddings(NamedTuple):
 
 
 class Subgraph(NamedTuple):
-    """A subgraph sampled around seed nodes (see :mod:`graphrec.sampling`).
+    """A subgraph sampled around seed nodes (see :mod:`graphrec.training.sampling`).
 
     Nodes live in the model's homogeneous node space (users ``0 .. U-1``, then
     items, then concepts; see :meth:`Recommender.sampling_graph`).

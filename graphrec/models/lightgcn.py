@@ -38,7 +38,7 @@ class LightGCN(Recommender):
     layer is one sparse product whose backward reuses the (symmetric) matrix
     instead of transposing it.
 
-    For mini-batch training (:mod:`graphrec.minibatch`), :meth:`forward_sampled`
+    For mini-batch training (:mod:`graphrec.training.minibatch`), :meth:`forward_sampled`
     propagates over a sampled subgraph instead. A node :math:`v` that kept
     :math:`s_v` of its :math:`d_v` neighbours :math:`\mathcal{N}(v)` gets
 

@@ -7,7 +7,7 @@ when the model is created; each product is then one ``torch.sparse`` kernel,
 and no tensor with a row per edge is ever materialised (on CPU, gathering and
 scattering such rows costs far more than the fused kernels).
 
-For mini-batch training (:mod:`graphrec.minibatch`), :func:`layer_sizes` says
+For mini-batch training (:mod:`graphrec.training.minibatch`), :func:`layer_sizes` says
 which prefix of a sampled subgraph each layer computes, and
 :func:`sampled_weights` rescales a sampled adjacency so that each layer is an
 unbiased estimate of the full one.

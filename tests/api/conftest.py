@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import numpy as np
 import pytest
 import uvicorn
@@ -35,7 +36,7 @@ from graphrec.graph.embedded import EmbeddedServer, free_port
 from graphrec.graph.reset import reset_graph
 from graphrec.ingest import ingest
 from graphrec.loaders.rows import UserRow
-from graphrec.train import train
+from graphrec.training import train
 from graphrec.writeback import Embeddings, ModelRecord, write_embeddings
 
 with warnings.catch_warnings():
@@ -334,3 +335,16 @@ def live_server(app: FastAPI) -> Iterator[LiveServer]:
 def serve() -> Callable[[FastAPI], Any]:
     """``with serve(app) as server:`` runs ``app`` over real HTTP."""
     return live_server
+
+
+@pytest.fixture(scope="module")
+def live_client(
+    module_graph: ServedGraph, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[httpx.Client]:
+    """The app on the module's database under uvicorn (real HTTP, keep-alive), sending the key."""
+    app = create_app(settings_for(module_graph.target, tmp_path_factory.mktemp("api")))
+    with (
+        live_server(app) as server,
+        httpx.Client(base_url=server.url, headers={"X-API-Key": API_KEY}, timeout=30) as client,
+    ):
+        yield client

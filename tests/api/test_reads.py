@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
@@ -9,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from graphrec.graph.client import GraphClient
-from graphrec.recommend import MAX_K
+from graphrec.serving import MAX_K
 
 
 def test_recommendations_match_the_trained_embeddings(
@@ -140,32 +141,20 @@ def test_injection_attempts_leave_the_graph_alone(
         assert graph.read("graph/count_nodes") == before
 
 
-def test_health(shared_client: TestClient, shared_graph: Any, test_engine: str) -> None:
+def test_health(shared_client: TestClient, shared_graph: Any, api_key: str, test_engine: str) -> None:
     body = shared_client.get("/health").json()
     assert body["status"] == "ok" and body["graph"]["reachable"] is True
+    assert body["graph"]["uri"] is None  # not for anonymous callers
+    assert shared_graph.target.uri.split("//")[1] not in json.dumps(body)
+    wrong = shared_client.get("/health", headers={"X-API-Key": "not-the-key"})
+    assert wrong.status_code == 200 and wrong.json()["graph"]["uri"] is None
+    keyed = shared_client.get("/health", headers={"X-API-Key": api_key}).json()
+    assert keyed["graph"]["uri"] == shared_graph.target.uri
     # Neo4j has a native vector index; ArcadeDB's Bolt plugin has none.
     assert body["graph"]["vector_index"] is (test_engine == "neo4j")
     (model,) = body["models"]
     assert model["name"] == "lightgcn" and model["version"] == shared_graph.record.version
     assert model["default"] is True and model["dim"] == 16
-
-
-def test_metrics_json_and_prometheus(shared_client: TestClient, trained: Any) -> None:
-    user = trained.embeddings["User"].ids[0]
-    for _ in range(3):
-        shared_client.get(f"/users/{user}/recommendations")
-    shared_client.get("/users/nobody-at-all/recommendations")
-    body = shared_client.get("/metrics", params={"format": "json"}).json()
-    route = next(r for r in body["routes"] if r["route"] == "/users/{user_id}/recommendations")
-    assert route["statuses"]["200"] >= 3 and route["statuses"]["404"] >= 1
-    assert 0 < route["latency_ms"]["p50"] <= route["latency_ms"]["p99"]
-    text = shared_client.get("/metrics")
-    assert text.headers["content-type"].startswith("text/plain")
-    assert (
-        'graphrec_http_requests_total{method="GET",route="/users/{user_id}/recommendations",status="200"}'
-        in text.text
-    )
-    assert 'quantile="0.99"' in text.text
 
 
 def test_openapi_documents_examples_and_errors(shared_client: TestClient) -> None:

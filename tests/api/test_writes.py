@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from graphrec.api.schemas import MAX_INTERACTIONS_PER_REQUEST
 from graphrec.graph.client import GraphClient
-from graphrec.recommend import fold_in
+from graphrec.serving import fold_in
 
 
 @pytest.fixture
@@ -99,6 +100,25 @@ def test_posting_the_same_interaction_twice_keeps_one_edge(
             "MATCH (:User {id: 'twice'})-[r:INTERACTED]->() RETURN r.rating AS rating, r.ts AS ts"
         )
     assert edges == [{"rating": 5.0, "ts": 10}]
+
+
+def test_repeats_in_one_body_keep_the_last(
+    writable: TestClient, module_graph: Any, trained: Any
+) -> None:
+    item = trained.embeddings["Item"].ids[6]
+    rows = [
+        {"user_id": "repeater", "item_id": item, "kind": "rating", "rating": float(n % 5), "ts": n}
+        for n in range(MAX_INTERACTIONS_PER_REQUEST)
+    ]
+    response = writable.post("/interactions", json=rows)
+    assert response.status_code == 201, response.text
+    assert response.json() == {"accepted": MAX_INTERACTIONS_PER_REQUEST, "users": 1}
+    with GraphClient.open(module_graph.target) as graph:
+        edges = graph.run(
+            "MATCH (:User {id: 'repeater'})-[r:INTERACTED]->() RETURN r.rating AS rating, r.ts AS ts"
+        )
+    last = rows[-1]
+    assert edges == [{"rating": last["rating"], "ts": last["ts"]}]
 
 
 def test_numeric_ids_are_the_same_as_their_text(

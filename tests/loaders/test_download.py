@@ -112,6 +112,16 @@ def test_path_traversal_is_refused(server, tmp_path, member):
     assert not list(tmp_path.rglob("evil.txt"))
 
 
+@pytest.mark.parametrize("names", [["ml/x", "ml/x/y"], ["ml/x/y", "ml/x"], ["ml/", "ml"]])
+def test_a_member_that_is_both_file_and_folder_is_a_download_error(server, tmp_path, names):
+    root, base = server
+    digest = make_zip(root / "both.zip", dict.fromkeys(names, "1"))
+    cache = tmp_path / "cache"
+    with pytest.raises(DownloadError, match=r"both.zip: cannot unpack 'ml"):
+        download_dataset("both", cache, url=f"{base}/both.zip", sha256=digest, progress=False)
+    assert list(cache.iterdir()) == []
+
+
 def test_http_errors_and_unknown_names(server, tmp_path):
     _, base = server
     with pytest.raises(DownloadError, match="HTTP 404"):

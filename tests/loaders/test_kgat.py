@@ -66,12 +66,15 @@ def test_kgat_exact_rows_with_names(tmp_path, contract):
 
 
 def test_kgat_without_names_counts_items_from_the_logs(tmp_path, contract):
-    files = {"train.txt": "0 0 4\n", "test.txt": "1 2\n", "kg_final.txt": "4 3 7\n7 0 8\n"}
+    # n_items = 5 (largest logged item + 1); items are the ids below it that appear:
+    # 0, 2, 4 in the logs, 3 as a KG head (an item, since 3 < n_items).
+    files = {"train.txt": "0 0 4\n", "test.txt": "1 2\n", "kg_final.txt": "4 3 7\n7 0 8\n3 0 8\n"}
     rows = contract(parse("kgat", make(tmp_path / "plain", files)))
-    assert [r.id for r in rows if isinstance(r, ItemRow)] == ["0", "1", "2", "3", "4"]
+    assert [r.id for r in rows if isinstance(r, ItemRow)] == ["0", "2", "4", "3"]
     assert [r for r in rows if isinstance(r, ItemConceptRow | ConceptRelationRow)] == [
         ItemConceptRow("4", "entity:7", "relation_3"),
         ConceptRelationRow("entity:7", "relation_0", "entity:8"),
+        ItemConceptRow("3", "entity:8", "relation_0"),
     ]
     assert {(r.user_id, r.item_id, r.split) for r in rows if isinstance(r, InteractionRow)} == {
         ("0", "0", "train"),
@@ -88,7 +91,7 @@ def test_kgat_options_skip_test_and_kg(tmp_path):
 
 def test_kgat_bad_lines_become_rejects(tmp_path, contract):
     files = dict(NAMED)
-    files["train.txt"] = "0 0 1\n0 x 1\n1 7\n-1 0\n1 1\n"
+    files["train.txt"] = "0 0 1\n0 x 1\n1 7\n-1 0\n1 1\n\u3000\n"
     files["kg_final.txt"] = "0 0 2\n1 2\na b c\n0 0 -3\n"
     files["entity_list.txt"] = NAMED["entity_list.txt"] + "m.zz notanint\n"
     rows = contract(parse_kgat(make(tmp_path / "book", files)))
@@ -100,9 +103,17 @@ def test_kgat_bad_lines_become_rejects(tmp_path, contract):
         ("train.txt", 2, "expected space-separated integers"),
         ("train.txt", 3, "unknown item 7 (items are 0..1)"),
         ("train.txt", 4, "user id -1 is negative"),
+        ("train.txt", 6, "expected a user id and item ids"),
     ]
     train = [(r.user_id, r.item_id) for r in rows if isinstance(r, InteractionRow)]
     assert train == [("0", "0"), ("0", "1"), ("1", "1"), ("0", "1")]
+
+
+def test_kgat_huge_item_id_does_not_enumerate_the_id_space(tmp_path, contract):
+    files = {"train.txt": "0 0 1\n1 99999999999999999999\n"}
+    rows = contract(parse_kgat(make(tmp_path / "huge", files)))
+    assert [r.id for r in rows if isinstance(r, ItemRow)] == ["0", "1", "99999999999999999999"]
+    assert len(rows) == 3 + 2 + 3  # items, users, interactions
 
 
 def test_kgat_needs_train(tmp_path):

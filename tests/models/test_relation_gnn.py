@@ -6,28 +6,83 @@ from graphrec.models import RelationAwareGNN
 from graphrec.models.propagation import SparsePattern
 
 
-def test_a_sparse_relation_is_not_drowned_by_a_dense_one():
-    """Item 0 has ten users and one co-engaged item. With neutral attention, the
-    co-engaged item still carries half of item 0's update, not 1/11 of it."""
+def _item_with_two_relations() -> RelationAwareGNN:
+    """Items 0..9 share genre concept 0 (relation 0); item 0 alone has artist concept 1
+    (relation 1). Ten users, each with one interaction."""
     users = torch.arange(10)
-    edge_index = torch.stack([users, torch.zeros(10, dtype=torch.long)])
-    co_engaged = torch.tensor([[0], [1]])  # item 0 -> item 1, relation 0
+    edge_index = torch.stack([users, users])  # user u interacted with item u
+    heads = torch.cat([torch.arange(10), torch.tensor([0])])
+    tails = 10 + torch.cat([torch.zeros(10, dtype=torch.long), torch.tensor([1])])
+    relations = torch.cat([torch.zeros(10, dtype=torch.long), torch.tensor([1])])
+    return RelationAwareGNN(
+        10, 10, edge_index, torch.stack([heads, tails]), relations,
+        num_concepts=2, embedding_dim=3, num_layers=1, kg_layers=0,
+    )  # fmt: skip
+
+
+def test_a_sparse_relation_is_not_drowned_by_a_dense_one():
+    """With neutral relation weights, item 0's genre (shared by ten items) and its artist
+    (its own) each carry half of its semantic message."""
+    model = _item_with_two_relations()
+    genre, artist = model.concept_embedding.weight
+    semantic = model.channel.item_messages(model.concept_embedding.weight)
+    assert torch.allclose(semantic[0], 0.5 * genre + 0.5 * artist, atol=1e-6)
+    assert torch.allclose(semantic[1], genre, atol=1e-6)  # one relation: all of it
+
+
+def test_users_keep_lightgcn_propagation_and_items_add_the_gated_semantics():
+    model = _item_with_two_relations()
+    lightgcn = super(RelationAwareGNN, model).forward()  # the collaborative part alone
+    emb = model()
+    assert torch.allclose(emb.user, lightgcn.user)
+    z = model.channel.propagate_concepts(model.concept_embedding.weight)
+    expected = lightgcn.item + model.semantic_gate * model.channel.item_messages(z)
+    assert torch.allclose(emb.item, expected)
+
+
+def test_a_new_item_is_embedded_from_its_links_alone():
+    """embed_new_item gives an unseen item exactly the semantic part a trained item with
+    the same links gets: no retraining, no interaction needed."""
+    model = _item_with_two_relations()
+    with torch.no_grad():
+        model.channel.logit.copy_(torch.randn_like(model.channel.logit))
+        model.channel.transform.copy_(torch.randn_like(model.channel.transform))
+        model.semantic_gate.fill_(0.7)
+    new = model.embed_new_item(torch.tensor([0, 1]), torch.tensor([0, 1]))
+    z = model.channel.propagate_concepts(model.concept_embedding.weight)
+    assert torch.allclose(new, 0.7 * model.channel.item_messages(z)[0], atol=1e-6)
+    params = model.inductive_params()
+    assert params["gate"] == pytest.approx(0.7) and params["relations"] == {}
+
+
+def test_edge_weights_weigh_the_mean_within_a_relation():
+    users = torch.arange(2)
+    heads, tails = torch.tensor([0, 0]), torch.tensor([2, 3])  # item 0 -> concepts 0 and 1
     model = RelationAwareGNN(
-        10, 2, edge_index, co_engaged, torch.tensor([0]), embedding_dim=3, num_layers=1
+        2, 2, torch.stack([users, users]), torch.stack([heads, tails]), torch.zeros(2, dtype=torch.long),
+        num_concepts=2, kg_edge_weight=torch.tensor([3.0, 1.0]), embedding_dim=2, kg_layers=0,
+    )  # fmt: skip
+    a, b = model.concept_embedding.weight
+    assert torch.allclose(
+        model.channel.item_messages(model.concept_embedding.weight)[0], 0.75 * a + 0.25 * b
     )
-    with torch.no_grad():  # Zero attention parameters: every softmax is uniform.
-        model.attention[0].weight.zero_()
-        model.relation_embedding.weight.zero_()
-    ego_users = model.user_embedding.weight
-    ego_items = model.item_embedding.weight
-    # Interactions use LightGCN's weights 1 / sqrt(deg(user) deg(item)) = 1 / sqrt(10).
-    interaction_message = ego_users.sum(0) / 10**0.5
-    update = 0.5 * interaction_message + 0.5 * ego_items[1]
-    expected = (ego_items[0] + (ego_items[0] + update)) / 2  # mean of layers 0 and 1
-    assert torch.allclose(model().item[0], expected, atol=1e-6)
-    # Users have one relation only, so they get the whole interaction message.
-    expected_user = (ego_users[3] + (ego_users[3] + ego_items[0] / 10**0.5)) / 2
-    assert torch.allclose(model().user[3], expected_user, atol=1e-6)
+    model.channel.edge_weights = False
+    assert torch.allclose(
+        model.channel.item_messages(model.concept_embedding.weight)[0], 0.5 * (a + b)
+    )
+
+
+def test_the_kg_loss_is_added_when_asked():
+    data = RecData.from_hetero(synthetic_hetero(num_users=12, num_items=9, num_tags=2))
+    plain = RelationAwareGNN.from_data(data, embedding_dim=4)
+    with_kg = RelationAwareGNN.from_data(data, embedding_dim=4, kg_loss_weight=1.0)
+    with_kg.load_state_dict(plain.state_dict())
+    users, items = data.train[:, :8]
+    torch.manual_seed(0)
+    base, _ = plain.bpr_loss(users, items, items.flip(0))
+    torch.manual_seed(0)
+    total, _ = with_kg.bpr_loss(users, items, items.flip(0))
+    assert float(total.detach()) > float(base.detach())
 
 
 def test_concept_embeddings_can_start_from_kge_vectors():
@@ -47,17 +102,16 @@ def test_concept_embeddings_can_start_from_kge_vectors():
         model.init_concept_embeddings(torch.randn(data.kg.num_concepts, 5))
 
 
-def test_relations_cover_interactions_and_kg_in_both_directions():
+def test_every_kg_edge_reaches_the_channel_once_per_direction():
     data = RecData.from_hetero(synthetic_hetero(num_users=12, num_items=9, num_tags=2))
     model = RelationAwareGNN.from_data(data, embedding_dim=4)
-    assert model.num_relations == 2 * (1 + data.kg.num_relations)
-    # Every KG edge is used once per direction; interactions go through the adjacency.
-    assert model.kg_attention.nnz == 2 * data.kg.num_edges
+    kg = data.kg
+    head, tail = kg.edge_index
+    item_concept = int(((head < 9) ^ (tail < 9)).sum())
+    concept_concept = int(((head >= 9) & (tail >= 9)).sum())
+    assert model.channel.items_source.numel() == item_concept
+    assert model.channel.concepts_source.numel() == 2 * concept_concept
     assert model.propagate.col.numel() == 2 * data.train.size(1)
-    kg_relations = set(model.group_relation.tolist())
-    assert kg_relations | set(model.interaction_relation.tolist()) == set(
-        range(model.num_relations)
-    )
 
 
 def test_works_without_a_knowledge_graph():

@@ -1,0 +1,63 @@
+"""What an explanation is: a real path from a user to an item, as nodes and relationships.
+
+Five kinds of path, one Cypher file each in ``cypher/explain/``:
+
+- **collaborative**: you ─INTERACTED→ *anchor* ←INTERACTED─ other user ─INTERACTED→ *item*
+- **content**: you ─INTERACTED→ *anchor* ─HAS_CONCEPT→ concept ←HAS_CONCEPT─ *item*
+- **knowledge_graph**: you → *anchor* → concept ─RELATED─ … ─RELATED─ concept ← *item*
+- **co_engagement**: you ─INTERACTED→ *anchor* ─CO_ENGAGED─ *item*
+- **attribute**: you ─HAS_ATTRIBUTE→ concept ←HAS_ATTRIBUTE─ users ─INTERACTED→ *item*
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+#: Path kinds, in the order they are queried.
+PATH_KINDS = ("co_engagement", "content", "collaborative", "knowledge_graph", "attribute")
+
+
+@dataclass(frozen=True)
+class PathNode:
+    id: str
+    label: str
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class PathRelationship:
+    type: str
+    relation: str | None = None
+
+
+@dataclass
+class Explanation:
+    kind: str
+    nodes: list[PathNode]
+    relationships: list[PathRelationship]
+    score: float
+    sentence: str
+    anchor_id: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The public form (what the API and ``--json`` return): no ranking internals."""
+        data = asdict(self)
+        return {key: data[key] for key in ("kind", "score", "sentence", "nodes", "relationships")}
+
+
+@dataclass
+class PathSearch:
+    """What a path search found: the paths, and the kinds whose query ran out of time.
+
+    With ``timed_out`` non-empty the answer is partial: the paths are those of
+    the kinds that answered within the deadline.
+    """
+
+    paths: list[Explanation]
+    timed_out: tuple[str, ...] = ()
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.timed_out)

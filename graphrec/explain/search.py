@@ -1,0 +1,76 @@
+"""Finding candidate paths: one Cypher query per path kind (``cypher/explain/``), run side by
+side under a deadline."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from concurrent.futures import wait
+from typing import Any
+
+import neo4j
+
+from graphrec.explain.paths import PATH_KINDS, Explanation, PathSearch
+from graphrec.explain.sentences import PathBuilder
+from graphrec.graph.client import GraphClient
+
+
+def find_paths(
+    graph: GraphClient,
+    user_id: str,
+    item_id: str,
+    *,
+    max_hops: int = 3,
+    per_kind: int = 25,
+    kinds: Sequence[str] = PATH_KINDS,
+    timeout: float | None = None,
+) -> PathSearch:
+    """Every candidate path (up to ``per_kind`` of each kind), unscored.
+
+    The kinds' queries run concurrently. With a ``timeout`` (seconds), the
+    search returns when it has passed, with the paths of the kinds that
+    answered and the others named in :attr:`PathSearch.timed_out`; the timeout
+    is also sent as each query's transaction timeout, so Neo4j stops the
+    abandoned queries (engines that ignore it let them finish in the background).
+    A kind whose rows arrive after the deadline is left out even if they arrive
+    before the search returns.
+    """
+    if not 1 <= max_hops <= 4:
+        raise ValueError(f"max_hops must be between 1 and 4, got {max_hops}")
+    if timeout is not None and timeout <= 0:
+        raise ValueError(f"timeout must be positive seconds, got {timeout}")
+    deadline = None if timeout is None else time.monotonic() + timeout
+    titles = graph.submit_read("explain/titles", timeout_=timeout, ids=[item_id])
+    queries = {}
+    for kind in kinds:
+        params: dict[str, Any] = {"user": user_id, "item": item_id, "limit": per_kind}
+        if kind == "knowledge_graph":
+            params["max_hops"] = max_hops
+        queries[kind] = graph.submit_read(f"explain/{kind}", timeout_=timeout, **params)
+    answered: dict[str, float] = {}  # kind -> when its rows arrived
+    for kind, future in queries.items():
+        future.add_done_callback(lambda _, kind=kind: answered.setdefault(kind, time.monotonic()))
+    remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+    wait([titles, *queries.values()], timeout=remaining)
+    title_rows = titles.result() if titles.done() else []
+    builder = PathBuilder(user_id, item_id, title_rows[0]["title"] if title_rows else None)
+    paths: list[Explanation] = []
+    timed_out: list[str] = []
+    for kind, future in queries.items():
+        # Rows that came in after the deadline count as late too, so the answer depends on
+        # the deadline alone, not on how soon this thread got to look.
+        late = deadline is not None and answered.get(kind, math.inf) > deadline
+        if not future.done() or late:
+            future.cancel()  # a query still queued never starts
+            timed_out.append(kind)
+            continue
+        try:
+            rows = future.result()
+        except neo4j.exceptions.ClientError as exc:
+            if "TransactionTimedOut" not in (exc.code or ""):
+                raise
+            timed_out.append(kind)  # Neo4j enforced the transaction timeout
+            continue
+        paths.extend(builder.build(kind, row) for row in rows)
+    return PathSearch(paths, tuple(timed_out))

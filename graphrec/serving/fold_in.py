@@ -1,0 +1,60 @@
+r"""Fold-in: a vector for a user the model has not seen, or who interacted after the model
+was trained, from LightGCN's user rule applied to the fixed, final item embeddings:
+
+.. math::
+    \mathbf{e}_u = \frac{1}{\sqrt{|N_u|}} \sum_{i \in N_u} \frac{\mathbf{e}_i}{\sqrt{d_i}},
+
+where :math:`N_u` are the user's items and :math:`d_i` the popularity
+(interaction count) of item :math:`i`. It is used for every model: for MF it is
+the usual item-based fold-in.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from graphrec.serving.errors import UnknownUserError
+from graphrec.serving.interactions import InteractionState
+from graphrec.serving.results import Source
+from graphrec.serving.vectors import ModelVectors
+
+
+def fold_in(item_vectors: np.ndarray, degrees: np.ndarray) -> np.ndarray:
+    r"""LightGCN's user rule on fixed item embeddings (the module docstring).
+
+    Args:
+        item_vectors: ``(n, d)`` embeddings of the user's items.
+        degrees: ``(n,)`` their popularity; values below 1 count as 1.
+    """
+    n = item_vectors.shape[0]
+    if n == 0:
+        raise ValueError("fold-in needs at least one item")
+    weights = 1.0 / np.sqrt(np.maximum(np.asarray(degrees, dtype=np.float64), 1.0))
+    return (weights @ item_vectors.astype(np.float64) / math.sqrt(n)).astype(np.float32)
+
+
+def user_vector(
+    model: ModelVectors, state: InteractionState, user_id: str
+) -> tuple[np.ndarray | None, Source]:
+    """The embedding to rank for ``user_id`` with, and where it comes from.
+
+    The trained vector, unless the user interacted through the service after
+    the model version was written (or has none): then a fold-in from the user's
+    items. ``(None, POPULARITY)`` when neither is possible.
+
+    Raises:
+        UnknownUserError: the user has neither a trained vector nor interactions.
+    """
+    row = model.user_pos.get(user_id)
+    if user_id not in state and row is None:
+        raise UnknownUserError(f"unknown user {user_id!r}")
+    interacted = state.interacted_at(user_id)
+    if row is not None and (interacted is None or interacted <= model.trained_at):
+        return model.user_vectors[row], Source.MODEL
+    seen = state.seen(user_id)
+    seen = seen[model.item_valid[seen]]
+    if seen.size == 0:
+        return None, Source.POPULARITY
+    return fold_in(model.item_vectors[seen], state.popularity[seen]), Source.FOLD_IN

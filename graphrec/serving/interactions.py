@@ -1,0 +1,80 @@
+"""The mutable part of the index: each user's seen items, item popularity, and when a user
+last interacted through the service (which decides fold-in)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+
+
+class InteractionState:
+    """Users' seen items and item popularity, updated as interactions arrive.
+
+    Positions refer to the catalog this state was loaded with; catalogs grown
+    by :meth:`Catalog.with_item` keep them (call :meth:`grow` after adding an item).
+
+    Args:
+        seen: Per user, the positions of their items.
+        popularity: Interactions per item position.
+    """
+
+    def __init__(self, seen: Mapping[str, np.ndarray], popularity: np.ndarray) -> None:
+        self._base = dict(seen)
+        self._extra: dict[str, set[int]] = {}
+        self._popularity = np.asarray(popularity, dtype=np.float64).copy()
+        self._interacted_at: dict[str, float] = {}
+
+    @property
+    def popularity(self) -> np.ndarray:
+        return self._popularity
+
+    @property
+    def num_users(self) -> int:
+        """Users with at least one interaction."""
+        return len(self._base) + sum(1 for user in self._extra if user not in self._base)
+
+    def users(self) -> list[str]:
+        """Ids of the users with interactions: those loaded first, then those added since."""
+        return [*self._base, *(user for user in self._extra if user not in self._base)]
+
+    def __contains__(self, user_id: object) -> bool:
+        return user_id in self._base or user_id in self._extra
+
+    def seen(self, user_id: str) -> np.ndarray:
+        """Positions of the items ``user_id`` has interacted with (unsorted, distinct)."""
+        base = self._base.get(user_id)
+        extra = self._extra.get(user_id)
+        if extra is None:
+            return base if base is not None else np.empty(0, dtype=np.int64)
+        added = np.fromiter(extra, dtype=np.int64, count=len(extra))
+        return added if base is None else np.concatenate([base, added])
+
+    def interacted_at(self, user_id: str) -> float | None:
+        """When ``user_id`` last interacted through :meth:`add` (seconds since the epoch)."""
+        return self._interacted_at.get(user_id)
+
+    def add(self, user_id: str, positions: Iterable[int], at: float) -> None:
+        """Record that ``user_id`` interacted with the items at ``positions`` at time ``at``.
+
+        Idempotent: an item already seen changes nothing but the time.
+        """
+        base = self._base.get(user_id)
+        extra = self._extra.setdefault(user_id, set())
+        for position in positions:
+            if position in extra or (base is not None and position in base):
+                continue
+            extra.add(position)
+            self._popularity[position] += 1
+        self._interacted_at[user_id] = max(at, self._interacted_at.get(user_id, at))
+
+    def grow(self, num_items: int) -> None:
+        """Make room for items appended to the catalog."""
+        missing = num_items - len(self._popularity)
+        if missing > 0:
+            self._popularity = np.concatenate([self._popularity, np.zeros(missing)])
+
+    def carry_over(self, older: InteractionState) -> None:
+        """Keep ``older``'s interaction times (a reload rebuilds seen items from the graph)."""
+        for user_id, at in older._interacted_at.items():
+            self._interacted_at[user_id] = max(at, self._interacted_at.get(user_id, at))

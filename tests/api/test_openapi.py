@@ -1,0 +1,131 @@
+"""The OpenAPI document says what the code does: the id and concept patterns accept exactly
+the strings the shared rules accept, and each operation declares the API key only where
+this configuration enforces it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from pydantic import BaseModel, ValidationError
+
+from graphrec.api.fields import BusinessId, ConceptId, concept_pattern, id_pattern
+from graphrec.api.main import create_app
+from graphrec.config import Settings
+from graphrec.schema import MAX_ID_LENGTH
+
+#: Characters the rules treat specially, and some that they do not.
+TRICKY = "./: \t\n\r\x0b\x0c\x1c\x1f\x00\x01\x7f\x85\xa0\u00ad\u200b\u200d\u2060\ufeff\u202e\u3000aZ9_-é\u0301ユ🙂"
+
+
+class _Id(BaseModel):
+    id: BusinessId
+
+
+class _Concept(BaseModel):
+    id: ConceptId
+
+
+def _accepted(model: type[BaseModel], value: str) -> bool:
+    try:
+        model(id=value)
+    except ValidationError:
+        return False
+    return True
+
+
+@settings(max_examples=1_000, deadline=None, database=None)
+@given(st.text(alphabet=st.sampled_from(TRICKY), max_size=8) | st.text(max_size=8))
+@example(".")
+@example(" .. ")
+@example(".\u200b.")
+@example(". .")
+@example("\t\u200ba")
+@example("a\tb")
+@example("\u200b")
+@example("a/b")
+def test_the_id_pattern_is_normalize_id(value: str) -> None:
+    assert bool(re.search(id_pattern(), value)) == _accepted(_Id, value), repr(value)
+
+
+@settings(max_examples=1_000, deadline=None, database=None)
+@given(
+    st.sampled_from(["genre:", "tag:", "Tag:", "planet:", "tag", ""]),
+    st.text(alphabet=st.sampled_from(TRICKY), max_size=8) | st.text(max_size=8),
+)
+@example("tag:", "\u200b")
+@example("tag:", "a\tb")
+@example("tag:", "live action/animation")
+@example("genre:", "\x01")
+def test_the_concept_pattern_is_concept_id(prefix: str, name: str) -> None:
+    value = prefix + name
+    if not 3 <= len(value) <= MAX_ID_LENGTH:
+        return
+    assert bool(re.search(concept_pattern(), value)) == _accepted(_Concept, value), repr(value)
+
+
+def test_integer_ids_are_their_text_within_the_exact_json_range() -> None:
+    assert _Id(id=42).id == "42" and _Id(id=-(2**53 - 1)).id == str(-(2**53 - 1))
+    assert _Id(id=42.0).id == "42"  # JSON Schema counts 42.0 as an integer
+    for bad in (2**53, True, 1.5, None):
+        with pytest.raises(ValidationError):
+            _Id(id=bad)
+
+
+def _document(tmp_path: Path, **settings: Any) -> dict[str, Any]:
+    app_options = settings.pop("app_options", {})
+    config = Settings(_env_file=None, data_dir=tmp_path, **settings)
+    return create_app(config, **app_options).openapi()
+
+
+def _security(document: dict[str, Any]) -> dict[str, Any]:
+    return {
+        f"{method.upper()} {path}": (operation.get("security"), sorted(operation["responses"]))
+        for path, methods in document["paths"].items()
+        for method, operation in methods.items()
+    }
+
+
+KEY = [{"APIKeyHeader": []}]
+OPTIONAL_KEY = [{"APIKeyHeader": []}, {}]
+
+
+def test_security_is_declared_where_it_is_enforced(tmp_path: Path) -> None:
+    ops = _security(_document(tmp_path, api_key="k"))
+    reads = [op for op in ops if op.startswith("GET ") and op != "GET /health"]
+    assert {"GET /users/{user_id}/recommendations", "GET /metrics"} <= set(reads)
+    for read in reads:
+        security, codes = ops[read]
+        assert security is None and "401" not in codes and "403" not in codes, read
+    for write in ("POST /interactions", "POST /items", "POST /admin/reload"):
+        security, codes = ops[write]
+        assert security == KEY and {"401", "403"} <= set(codes), write
+    assert ops["GET /health"][0] == OPTIONAL_KEY  # the key only adds detail
+
+    locked = _security(_document(tmp_path, api_key="k", api_lock_reads=True))
+    for read in reads:
+        security, codes = locked[read]
+        assert security == KEY and {"401", "403"} <= set(codes), read
+
+    dev = _security(_document(tmp_path, app_options={"dev": True}))
+    for operation, (security, codes) in dev.items():
+        assert security is None and "401" not in codes and "403" not in codes, operation
+
+    read_only = _security(_document(tmp_path, app_options={"read_only": True}))
+    for write in ("POST /interactions", "POST /items", "POST /admin/reload"):
+        security, codes = read_only[write]  # no key configured: always 403, no key helps
+        assert security is None and "403" in codes and "401" not in codes, write
+
+
+def test_body_operations_document_400_and_408(tmp_path: Path) -> None:
+    document = _document(tmp_path, api_key="k")
+    for path in ("/interactions", "/items"):
+        assert {"400", "408", "413", "422"} <= set(document["paths"][path]["post"]["responses"])
+    body = document["paths"]["/interactions"]["post"]["requestBody"]["content"]
+    schema = body["application/json"]["schema"]
+    many = next(s for s in schema["anyOf"] if s.get("type") == "array")
+    assert many["minItems"] == 1 and many["maxItems"] == 10_000
