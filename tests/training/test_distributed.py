@@ -95,7 +95,7 @@ def test_a_distributed_checkpoint_resumes_in_one_process(data, tmp_path):
 
 def test_early_stopping_stops_every_process_after_the_same_epoch(data):
     # lr = 0: nothing improves after the first epoch, so patience 2 stops after epoch 3.
-    settings = {**SETTINGS, "lr": 0.0, "patience": 2}
+    settings = {**SETTINGS, "lr": 0.0, "patience": 2, "eval_every": 1}
     result = train_distributed(world_size=2, model="mf", data=data, epochs=20, **settings)
     assert result.stopped_early
     assert len(result.history) == 3
