@@ -100,6 +100,13 @@ def test_engine() -> str:
     return TEST_ENGINE
 
 
+@pytest.fixture(scope="session")
+def make_engine_server() -> Callable[..., EmbeddedServer]:
+    """``make_engine_server(data_dir, **options)``: a server of the engine under test (not
+    started), for session fixtures that need a database of their own."""
+    return make_server
+
+
 @pytest.fixture
 def server_factory(tmp_path: Path) -> Iterator[Callable[..., EmbeddedServer]]:
     """``server_factory(**options)``: a server of its own (not started); stopped afterwards."""

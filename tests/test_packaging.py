@@ -46,7 +46,10 @@ def test_wheel_contents_and_cli_from_the_wheel(tmp_path: Path) -> None:
     assert "graphrec/api/ui/index.html" in in_repo_ui and shipped_ui == in_repo_ui
     # The Neo4j engine's launcher ships as source plus its Maven pom, built on first use.
     launcher = "graphrec/graph/engines/neo4j_launcher/"
-    assert {f"{launcher}pom.xml", f"{launcher}src/main/java/graphrec/launcher/Launcher.java"} <= names
+    assert {
+        f"{launcher}pom.xml",
+        f"{launcher}src/main/java/graphrec/launcher/Launcher.java",
+    } <= names
     # No generic top-level names in site-packages.
     assert {n.split("/")[0] for n in names} == {
         "graphrec",

@@ -64,7 +64,7 @@ def start(engine: EngineOption = None) -> None:
     Starting one engine while the other runs on the same data dir is refused.
     """
     settings = load_settings()
-    engine = _check_engine(engine) or settings.embedded_engine
+    engine = _check_engine(engine)  # None: the running engine, else GRAPHREC_EMBEDDED_ENGINE
     server = embedded_server(settings, engine)
     status = server.start(progress=lambda message: typer.echo(message, err=True))
     if status.already_running:

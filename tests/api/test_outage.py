@@ -15,7 +15,6 @@ from fastapi.testclient import TestClient
 
 from graphrec.api.main import create_app
 from graphrec.graph.client import ConnectionTarget, GraphClient
-from graphrec.graph.embedded import EmbeddedServer, free_port
 from graphrec.graph.errors import GraphError
 from graphrec.ingest import ingest
 
@@ -28,6 +27,7 @@ FAIL_FAST = 1.5
 @pytest.fixture
 def stopped_graph_api(
     tmp_path: Path,
+    server_factory: Callable[..., Any],
     trained: Any,
     catalog: Callable[[], list],
     settings_for: Callable[..., Any],
@@ -36,9 +36,7 @@ def stopped_graph_api(
     api_key: str,
 ) -> Iterator[httpx.Client]:
     """The API with its default graph settings, on a private server that is then stopped."""
-    server = EmbeddedServer(
-        tmp_path / "graph", bolt_port=free_port(), http_port=free_port(), start_timeout=180
-    )
+    server = server_factory()  # the engine under test, on free ports
     server.start()
     try:
         target = server.target()
@@ -60,11 +58,11 @@ def stopped_graph_api(
             assert client.post(
                 "/interactions", json={"user_id": "w", "item_id": items[0]}
             ).is_success
-            server.stop(timeout=30)
+            server.stop()
             assert not server.status().running
             yield client
     finally:
-        server.stop(timeout=5)
+        server.stop()
 
 
 def _timed(call: Callable[[], httpx.Response]) -> tuple[httpx.Response, float]:

@@ -141,7 +141,9 @@ def test_injection_attempts_leave_the_graph_alone(
         assert graph.read("graph/count_nodes") == before
 
 
-def test_health(shared_client: TestClient, shared_graph: Any, api_key: str, test_engine: str) -> None:
+def test_health(
+    shared_client: TestClient, shared_graph: Any, api_key: str, test_engine: str
+) -> None:
     body = shared_client.get("/health").json()
     assert body["status"] == "ok" and body["graph"]["reachable"] is True
     assert body["graph"]["uri"] is None  # not for anonymous callers
