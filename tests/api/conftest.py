@@ -127,7 +127,8 @@ class ServedSlot:
 
     def ensure(self, also: str | None = None) -> ServedGraph:
         """The served graph; ``also``: a state that counts as good enough (a module's writes)."""
-        if self.state.holds not in (SERVED, also):
+        good = {SERVED} if also is None else {SERVED, also}  # None means "unknown", never good
+        if self.state.holds not in good:
             self.state.holds = None
             _ingest(self.served.target)
             record = write_model(self.served.target, self.embeddings)
