@@ -9,7 +9,8 @@ import pytest
 from graphrec.graph.client import GraphClient
 from graphrec.ingest import ingest
 from graphrec.loaders.rows import ItemRow
-from graphrec.serving import ensure_item_vector_index, similar_items_vector_index
+from graphrec.serving import ensure_item_vector_index
+from graphrec.serving.index import similar_items_vector_index
 from graphrec.writeback import Embeddings, write_embeddings
 
 pytestmark = pytest.mark.engine_only(
