@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
+from neo4j.exceptions import ClientError
 from tqdm import tqdm
 
 from graphrec.graph import cypher
@@ -269,13 +270,22 @@ def ensure_item_vector_index(graph: GraphClient, record: ModelRecord) -> str:
     :func:`~graphrec.schema.check_property_name` (never with input).
     """
     name = vector_index_name(record)
-    statement = (
-        cypher.load("recommend/create_item_vector_index")
-        .replace("__INDEX__", name)
-        .replace("__PROPERTY__", check_property_name(record.property))
-        .replace("__DIMENSIONS__", str(int(record.dim)))
-    )
-    graph.run_write(statement)
+    for statement_name in (
+        "recommend/create_item_vector_index",  # exact vectors (5.23+)
+        "recommend/create_item_vector_index_quantised",  # servers without the setting
+    ):
+        statement = (
+            cypher.load(statement_name)
+            .replace("__INDEX__", name)
+            .replace("__PROPERTY__", check_property_name(record.property))
+            .replace("__DIMENSIONS__", str(int(record.dim)))
+        )
+        try:
+            graph.run_write(statement)
+            return name
+        except ClientError as exc:
+            if statement_name.endswith("quantised") or "quantization" not in str(exc):
+                raise
     return name
 
 

@@ -44,10 +44,9 @@ def test_index_recall_at_10_against_the_exact_answer(graph: GraphClient) -> None
         exact = {ids[j] for j in np.argsort(-cosine)[:K]}
         rows = similar_items_vector_index(graph, record, vectors[q].tolist(), ids[q], K)
         assert len(rows) == K and ids[q] not in {r["id"] for r in rows}
-        # Neo4j's score is (1 + cos) / 2, over quantised vectors (5.23+ quantises by
-        # default): mapped back it is the cosine, to about 1e-2.
+        # Neo4j's score is (1 + cos) / 2 (quantisation is off): mapped back, the cosine.
         best = rows[0]
-        assert 2 * best["score"] - 1 == pytest.approx(cosine[ids.index(best["id"])], abs=0.03)
+        assert 2 * best["score"] - 1 == pytest.approx(cosine[ids.index(best["id"])], abs=1e-3)
         hits += len(exact & {r["id"] for r in rows})
     recall = hits / (K * QUERIES)
     assert recall >= 0.95, f"vector index recall@10 {recall:.3f}"
