@@ -41,10 +41,11 @@ from typing import Any
 
 import numpy as np
 from _report import machine, save, today
+from _server import bench_server
 
 from graphrec.explain import explain, find_paths
 from graphrec.graph.client import GraphClient
-from graphrec.graph.engines import ENGINES, free_port
+from graphrec.graph.engines import ENGINE_NAMES
 from graphrec.serving import load_index, recommend, vector_lookup
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -146,7 +147,7 @@ def _read(graph: GraphClient, user: str, item: str, timeout: float) -> list:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--engine", choices=sorted(ENGINES), default="arcadedb")
+    parser.add_argument("--engine", choices=ENGINE_NAMES, default="arcadedb")
     parser.add_argument("--dataset", choices=["lastfm-kg", "synthetic-hubs"], default="lastfm-kg")
     parser.add_argument("--synthetic-items", type=int, default=20_000)
     parser.add_argument("--users", type=int, default=100)
@@ -156,7 +157,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="graphrec-explain-kg-") as tmp:
-        server = ENGINES[args.engine](Path(tmp), bolt_port=free_port())
+        server = bench_server(Path(tmp), engine=args.engine, heap="2g")
         server.start()
         try:
             target = server.target()

@@ -13,6 +13,7 @@ batch whose commit succeeded but whose answer was lost duplicates that batch.
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -25,6 +26,11 @@ from neo4j.exceptions import AuthError, ServiceUnavailable
 
 from graphrec.graph import cypher
 from graphrec.graph.errors import GraphAuthError, GraphError, GraphUnavailableError
+
+# The driver logs every server notification ("label does not exist" on an empty graph, ...)
+# at WARNING; without a handler of the application's own, Python would print each one on
+# stderr. A NullHandler keeps them quiet unless the application configures logging.
+logging.getLogger("neo4j.notifications").addHandler(logging.NullHandler())
 
 T = TypeVar("T")
 
@@ -148,6 +154,8 @@ class GraphClient:
         self.server_write_ms = 0
         self._readers: ThreadPoolExecutor | None = None
         self._readers_lock = threading.Lock()
+        #: What :func:`graphrec.graph.capabilities.probe` found (it fills this in once).
+        self._capabilities: Any = None
 
     @classmethod
     def open(cls, target: ConnectionTarget, *, verify: bool = True, **driver_config: Any) -> Self:
