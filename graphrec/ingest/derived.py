@@ -21,6 +21,8 @@ def derive_co_engagement(
 ) -> Count:
     """Compute ``CO_ENGAGED`` links from the graph's interactions and write them (idempotent).
 
+    Links an erasure marked ``stale`` (:mod:`graphrec.serving.erasure`) are deleted
+    first; those that still qualify are then created again with fresh counts.
     See :mod:`graphrec.ingest.co_engagement` for the weight and why it is computed in Python.
     """
     import numpy as np
@@ -28,6 +30,7 @@ def derive_co_engagement(
     from graphrec.graph.interactions import read_interactions
     from graphrec.ingest.co_engagement import co_engagement
 
+    graph.write_rows("ingest/delete_stale_co_engaged")
     table = read_interactions(graph)
     count = Count()
     if len(table) == 0:
