@@ -163,16 +163,18 @@ def materialise(
                         skipped += 1
                         continue
                     ranking = recommend(snapshot, state, user_id, k=k, model=name, known_user=True)
-                    rows.extend(
-                        {"user_id": user_id, "item_id": i.item_id, "rank": i.rank, "score": i.score}
+                    items = [
+                        {"item_id": i.item_id, "rank": i.rank, "score": i.score}
                         for i in ranking.items
-                    )
+                    ]
+                    if items:
+                        rows.append({"user_id": user_id, "items": items})
+                        edges += len(items)
                     written += 1
                 if rows:
                     graph.write(
-                        "recommend/write_recommended", model=name, version=version, rows=rows
+                        "recommend/write_recommended", model=name, version=version, users=rows
                     )
-                edges += len(rows)
                 users += len(batch)
                 bar.update(len(batch))
                 bar.set_postfix(edges=f"{edges:,}")
