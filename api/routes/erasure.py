@@ -18,6 +18,7 @@ router = APIRouter(tags=["erasure"], dependencies=[WriteAccess])
     response_class=Response,
     responses=errors(401, 403, 404, 422, 503),
     summary="Erase a user",
+    operation_id="delete_user",
 )
 async def delete_user(state: StateDep, user_id: Annotated[str, id_path("42")]) -> Response:
     """Erase a user: the user node, their interactions, attribute links, materialised
@@ -39,6 +40,7 @@ async def delete_user(state: StateDep, user_id: Annotated[str, id_path("42")]) -
     response_class=Response,
     responses=errors(401, 403, 404, 422, 503),
     summary="Erase an item",
+    operation_id="delete_item",
 )
 async def delete_item(state: StateDep, item_id: Annotated[str, id_path("318")]) -> Response:
     """Erase an item: the node with its interactions, concept, co-engagement and

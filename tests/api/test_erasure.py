@@ -176,3 +176,12 @@ def test_delete_item_leaves_every_answer_at_once(
     assert client.get(f"/items/{item}/similar").status_code in (200, 404)
     assert item in client.app.state.service.index.snapshot.catalog.item_pos
     assert json.dumps(client.get("/health").json())
+
+
+def test_method_not_allowed_names_every_method_of_the_path(
+    shared_client: TestClient,
+) -> None:
+    # GET (the profile) and DELETE (erasure) on one path live in two routers.
+    answer = shared_client.request("PUT", "/users/42")
+    assert answer.status_code == 405 and answer.headers["allow"] == "DELETE, GET"
+    assert shared_client.request("PATCH", "/items/1").headers["allow"] == "DELETE, GET"
