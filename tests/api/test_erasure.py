@@ -76,6 +76,9 @@ def test_delete_user_erases_graph_and_memory_and_reingest_restores(
         == 404
     )
     assert client.delete(f"/users/{user}").status_code == 404
+    assert client.get(f"/users/{user}").status_code == 404  # the profile
+    listed = client.get("/users", params={"prefix": user, "limit": 100}).json()["users"]
+    assert user not in {u["id"] for u in listed}
     state = client.app.state.service
     assert user not in state.index.state
     assert all(user not in m.user_pos for m in state.index.snapshot.models.values())
@@ -140,6 +143,7 @@ def test_delete_item_leaves_every_answer_at_once(
     assert client.delete(f"/items/{item}").status_code == 204
 
     assert client.get(f"/items/{item}/similar").status_code == 404
+    assert client.get(f"/items/{item}").status_code == 404
     similar = client.get(f"/items/{neighbour['item_id']}/similar", params={"k": 1000}).json()
     assert item not in {i["item_id"] for i in similar["items"]}
     for user in users[:20]:
