@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, LiteralString, Self
+from typing import Any, LiteralString, Self, TypeVar
 
 import neo4j
 from neo4j import AsyncGraphDatabase, GraphDatabase, RoutingControl
@@ -25,6 +25,8 @@ from neo4j.exceptions import AuthError, ServiceUnavailable
 
 from graphrec.graph import cypher
 from graphrec.graph.errors import GraphAuthError, GraphError, GraphUnavailableError
+
+T = TypeVar("T")
 
 #: Rows per ``UNWIND $rows`` transaction unless the caller says otherwise.
 DEFAULT_BATCH_SIZE = 5_000
@@ -226,12 +228,24 @@ class GraphClient:
         stop waiting (or ``cancel()`` a queued one): :meth:`close` waits for
         the reads that had started before it closes the driver.
         """
+        return self._submit(self.read, name, timeout_=timeout_, **params)
+
+    def submit_reads(self, task: Callable[..., T], /, **kwargs: Any) -> Future[T]:
+        """Run ``task(self, **kwargs)``, a function of several reads, on a reader thread.
+
+        For searches that choose their next query from the last one's rows (see
+        :mod:`graphrec.explain.kg_search`); :meth:`close` waits for it as for
+        :meth:`submit_read`.
+        """
+        return self._submit(task, self, **kwargs)
+
+    def _submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
         with self._readers_lock:
             if self._readers is None:
                 self._readers = ThreadPoolExecutor(
                     max_workers=CONCURRENT_READS, thread_name_prefix="graphrec-read"
                 )
-            return self._readers.submit(self.read, name, timeout_=timeout_, **params)
+            return self._readers.submit(fn, *args, **kwargs)
 
     def pages(
         self, name: str, /, *, page_size: int, **params: Any
