@@ -25,8 +25,7 @@ async def delete_user(state: StateDep, user_id: Annotated[str, id_path("42")]) -
     recommendations and embedding properties, in one graph transaction; then their
     vectors, seen items and fold-in state in this process's memory.
 
-    `CO_ENGAGED` links between two of their items are marked stale and recomputed at
-    the next derivation. Only a re-ingest brings the user back. 404 for an unknown
+    `CO_ENGAGED` counts are recomputed without them at the next derivation. Only a re-ingest brings the user back. 404 for an unknown
     user (so a repeated call answers 404 and changes nothing). Other API processes on
     the same graph keep the user in memory until their next `POST /admin/reload`.
     """

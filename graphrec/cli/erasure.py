@@ -38,8 +38,8 @@ def delete_user_command(
 ) -> None:
     """Erase a user: node, interactions, attribute links, recommendations, embeddings.
 
-    CO_ENGAGED links between two of their items are marked stale and recomputed at the
-    next derivation (graphrec ingest ...). Exit status 1 for an unknown user.
+    CO_ENGAGED counts are recomputed without them at the next derivation (every
+    graphrec ingest ...). Exit status 1 for an unknown user.
     """
     from graphrec.graph.connect import connect
     from graphrec.serving.erasure import delete_user
@@ -47,13 +47,10 @@ def delete_user_command(
     user_id = _normalized(user_id, "user_id")
     with connect(load_settings()) as graph:
         erased = delete_user(graph, user_id)
-    if erased is None:
+    if not erased:
         typer.secho(f"error: unknown user {user_id!r}", err=True, fg=typer.colors.RED)
         raise typer.Exit(1)
-    typer.echo(
-        f"erased user {user_id!r} ({erased.stale_links:,} CO_ENGAGED links marked stale; "
-        "the next derivation recomputes them)"
-    )
+    typer.echo(f"erased user {user_id!r} (CO_ENGAGED counts are recomputed at the next derivation)")
 
 
 @items_app.command("delete")

@@ -29,7 +29,9 @@ completes without duplicates, and a repeated run writes only users added
 since. Edges of versions that are neither published nor being written (left
 by an interrupted clean-up or an abandoned run) are deleted at the start.
 A version already published with another ``k`` is refused: its edges are
-visible, and rewriting them in place would not be atomic.
+visible, and rewriting them in place would not be atomic. Run one materialisation
+per model at a time: two concurrent runs of the same version would both write
+the users neither had finished.
 """
 
 from __future__ import annotations

@@ -17,11 +17,6 @@ from graphrec.ingest import derive_co_engagement, ingest
 from graphrec.serving.erasure import user_references
 
 
-def _stale_links(graph: GraphClient) -> int:
-    rows = graph.run("MATCH ()-[r:CO_ENGAGED]->() WHERE r.stale = true RETURN count(r) AS n")
-    return int(rows[0]["n"])
-
-
 def _co_engaged_pairs(graph: GraphClient) -> dict[tuple[str, str], int]:
     rows = graph.run(
         "MATCH (a:Item)-[r:CO_ENGAGED]->(b:Item) RETURN a.id AS a, b.id AS b, r.shared AS n"
@@ -67,8 +62,6 @@ def test_delete_user_erases_graph_and_memory_and_reingest_restores(
 
     with GraphClient.open(fresh_graph.target) as graph:
         assert user_references(graph, user) == (0, 0)
-        stale = _stale_links(graph)
-        assert stale > 0  # their co-engaged pairs wait for the next derivation
     # Memory: no recommendations, no explanation, no vector; a repeat is 404 and changes nothing.
     assert client.get(f"/users/{user}/recommendations").status_code == 404
     assert (
@@ -96,15 +89,21 @@ def test_delete_user_erases_graph_and_memory_and_reingest_restores(
     assert client.get(f"/users/{user}/recommendations").status_code == 404
 
     with GraphClient.open(fresh_graph.target) as graph:
-        derive_co_engagement(graph, min_shared=2, top_k=20)
-        assert _stale_links(graph) == 0
+        derived = derive_co_engagement(graph, min_shared=2, top_k=20)
         pairs_after = _co_engaged_pairs(graph)
-        # Recomputed without the user: a pair of two of their items counts one user less.
+        # Recomputed without the user: a pair of two of their items counts one user less,
+        # or is gone when fewer than two users are left; the others are unchanged.
+        theirs = {p for p in pairs_before if p[0] in seen and p[1] in seen}
+        assert theirs and derived.removed > 0
+        for pair in theirs:
+            assert pairs_after.get(pair, pairs_before[pair] - 1) == pairs_before[pair] - 1
+        assert not any(p in pairs_after for p in theirs if pairs_before[p] - 1 < 2)
         common = set(pairs_before) & set(pairs_after)
-        theirs = {p for p in common if p[0] in seen and p[1] in seen}
-        assert theirs
-        assert all(pairs_after[p] == pairs_before[p] - 1 for p in theirs)
         assert all(pairs_after[p] == pairs_before[p] for p in common - theirs)
+        # The graph holds exactly what a derivation computes: a second one changes nothing.
+        again = derive_co_engagement(graph, min_shared=2, top_k=20)
+        assert again.created == 0 and again.removed == 0
+        assert _co_engaged_pairs(graph) == pairs_after
         ingest(graph, catalog(), progress=False)  # the only way back
         assert user_references(graph, user)[0] == 1
     assert client.post("/admin/reload").status_code == 200
