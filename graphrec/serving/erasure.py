@@ -7,8 +7,9 @@ derivation (:func:`graphrec.ingest.derive_co_engagement`, run by every
 ``graphrec ingest``) recomputes them from the interactions left and deletes the
 links it no longer produces, so afterwards no count includes the user. Until
 then a link between two of their items holds a count, never a user id. (Marking
-those links in the same transaction was tried and dropped: the pattern that
-finds them cost four times the deletion itself for a user with 600 items.)
+those links in the same transaction was tried and dropped: on a loaded 2-core
+machine the pattern that finds them took 4.1 s for a user with 617
+interactions, the deletion of a user with 463 took 0.8 s.)
 
 An item's erasure deletes its node with its interactions, concept links,
 co-engagement links and materialised recommendations (a deletion, not a
