@@ -28,6 +28,7 @@ from .metrics import Metrics, MetricsMiddleware
 from .routes import (
     admin,
     catalog,
+    erasure,
     health,
     interactions,
     items,
@@ -154,6 +155,7 @@ def create_app(
         catalog.router,
         model_routes.router,
         interactions.router,
+        erasure.router,
         admin.router,
         health.router,
         metrics.router,
