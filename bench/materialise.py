@@ -35,7 +35,7 @@ from _report import machine, save, today  # bench/_report.py (scripts run from b
 
 from graphrec import loaders
 from graphrec.graph.client import ConnectionTarget, GraphClient
-from graphrec.graph.embedded import EmbeddedServer, free_port
+from graphrec.graph.embedded import ArcadeDBServer, EmbeddedServer, free_port
 from graphrec.ingest import ingest
 from graphrec.serving import load_index
 from graphrec.serving.materialise import materialise
@@ -120,7 +120,9 @@ def main() -> None:
     args = parser.parse_args()
     results = []
     with tempfile.TemporaryDirectory() as tmp:
-        server = EmbeddedServer(Path(tmp), bolt_port=free_port(), http_port=free_port())
+        server = ArcadeDBServer(  # one database per catalog: ArcadeDB only
+            Path(tmp), bolt_port=free_port(), http_port=free_port()
+        )
         server.start()
         try:
             if args.movielens.is_dir():
