@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -192,6 +193,22 @@ async def _graph_unavailable(request: Request, exc: Exception) -> JSONResponse:
     return _detail(status.HTTP_503_SERVICE_UNAVAILABLE, GRAPH_UNAVAILABLE)
 
 
+async def _method_not_allowed(request: Request, exc: Exception) -> JSONResponse:
+    """405 whose ``Allow`` names every method the document gives the path: Starlette's names
+    only the first route whose path matched, and ``GET`` and ``DELETE /users/{id}`` are two
+    routes."""
+    path = request.url.path
+    methods: set[str] = set()
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, path):
+            methods.update(method.upper() for method in operations)
+    headers = {"Allow": ", ".join(sorted(methods))} if methods else None
+    return JSONResponse(
+        body(405, "Method Not Allowed", "method_not_allowed"), status_code=405, headers=headers
+    )
+
+
 async def _internal(request: Request, exc: Exception) -> JSONResponse:
     log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
     return _detail(status.HTTP_500_INTERNAL_SERVER_ERROR, "internal server error")
@@ -201,6 +218,7 @@ def install(app: FastAPI) -> None:
     """Register the handlers on ``app``."""
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(status.HTTP_405_METHOD_NOT_ALLOWED, _method_not_allowed)
     app.add_exception_handler(UnknownError, _unknown)
     app.add_exception_handler(ItemExistsError, _conflict)
     app.add_exception_handler(NoModelError, _conflict)

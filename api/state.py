@@ -30,6 +30,8 @@ from graphrec.serving import (
     InteractionState,
     LoadedIndex,
     Snapshot,
+    UnknownItemError,
+    UnknownUserError,
     ensure_item_vector_index,
     load_index,
 )
@@ -37,7 +39,7 @@ from graphrec.writeback import ModelRecord
 
 from .explaining import ExplainPool
 from .metrics import Metrics
-from .writes import InteractionWriter, ItemExistsError, create_item, ping, read_once
+from .writes import InteractionWriter, ItemExistsError, create_item, erase, ping, read_once
 
 log = logging.getLogger("graphrec.api")
 
@@ -300,6 +302,61 @@ class ServiceState:
             title,
             concept_ids,
             {name: vector is not None for name, vector in vectors.items()},
+        )
+
+    # -- erasure --------------------------------------------------------------------------------
+    async def delete_user(self, user_id: str) -> None:
+        """Erase a user from the graph (:mod:`graphrec.serving.erasure`), then from memory:
+        their trained vectors in every model, seen items, popularity share and fold-in state.
+
+        Holds the index lock (no reload or item creation meanwhile) and the writer's commit
+        lock (no interaction batch commits between the graph write and the memory update).
+
+        Raises:
+            UnknownUserError: neither memory nor the graph knows the user.
+            GraphUnavailableError: the graph write failed (memory is left as it was).
+        """
+        async with self._index_lock, self.writer.commit_lock:
+            index = self.index
+            in_memory = user_id in index.state or any(
+                user_id in m.user_pos for m in index.snapshot.models.values()
+            )
+            if not in_memory and not await self.user_exists(user_id):
+                raise UnknownUserError(f"unknown user {user_id!r}")
+            await self._erase("erasure/delete_user", user_id)
+            index.state.remove_user(user_id)
+            self.index = replace(index, snapshot=index.snapshot.without_user(user_id))
+
+    async def delete_item(self, item_id: str) -> None:
+        """Erase an item from the graph, then from the catalog, every model and the seen
+        items in memory: later requests can neither recommend it nor find it as similar.
+
+        Raises:
+            UnknownItemError: neither memory nor the graph knows the item.
+            GraphUnavailableError: the graph write failed (memory is left as it was).
+        """
+        async with self._index_lock, self.writer.commit_lock:
+            index = self.index
+            if item_id not in index.snapshot.catalog.item_pos:
+                rows = await read_once(
+                    self.graph, "api/item_exists", self.options.graph_timeout, id=item_id
+                )
+                if not (rows and rows[0]["n"]):
+                    raise UnknownItemError(f"unknown item {item_id!r}")
+                await self._erase("erasure/delete_item", item_id)
+                return
+            await self._erase("erasure/delete_item", item_id)
+            snapshot, position = index.snapshot.without_item(item_id)
+            self.index = replace(index, snapshot=snapshot, state=index.state.without_item(position))
+
+    async def _erase(self, name: str, node_id: str) -> None:
+        await erase(
+            self.graph,
+            name,
+            timeout=self.options.graph_timeout,
+            retry_seconds=self.options.graph_retry_seconds,
+            ping_timeout=self.ping_timeout,
+            id=node_id,
         )
 
 

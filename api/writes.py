@@ -179,6 +179,9 @@ class InteractionWriter:
         self.retry_seconds = retry_seconds
         self.ping_timeout = ping_timeout
         self._queue: asyncio.Queue[_Queued] = asyncio.Queue()
+        #: Held around each commit and its memory update; an erasure holds it too, so that
+        #: a batch never commits between an erasure's graph write and its memory update.
+        self.commit_lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -224,8 +227,9 @@ class InteractionWriter:
                 continue
             rows = last_per_edge([row for q in waiting for row in q.rows])
             try:
-                await asyncio.wait_for(self._commit(rows), self.timeout)
-                self.on_commit(rows)
+                async with self.commit_lock:
+                    await asyncio.wait_for(self._commit(rows), self.timeout)
+                    self.on_commit(rows)
             except asyncio.CancelledError:
                 for q in waiting:
                     if not q.done.done():
@@ -296,5 +300,28 @@ async def create_item(
         )
     except ConstraintError:
         raise ItemExistsError(f"item {item_id!r} already exists") from None
+    except GRAPH_FAILURES as exc:
+        raise unavailable(exc) from exc
+
+
+async def erase(
+    graph: AsyncGraphClient,
+    name: str,
+    *,
+    timeout: float,
+    retry_seconds: float,
+    ping_timeout: float,
+    **params: Any,
+) -> None:
+    """Run the erasure statement ``name`` (one transaction; running it again changes nothing).
+
+    Raises:
+        GraphUnavailableError: the graph failed or did not answer in time.
+    """
+    try:
+        await asyncio.wait_for(
+            write(graph, name, retry_seconds=retry_seconds, ping_timeout=ping_timeout, **params),
+            timeout,
+        )
     except GRAPH_FAILURES as exc:
         raise unavailable(exc) from exc

@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from _report import OUT  # bench/_report.py (scripts run from bench/)
+from _server import bench_server
 
 from graphrec import loaders
 from graphrec.export import export_to_disk, load_export
 from graphrec.graph.client import GraphClient
-from graphrec.graph.embedded import EmbeddedServer, free_port
 from graphrec.ingest import derive_co_engagement, ingest
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -44,7 +44,7 @@ def dataset_export(name: str, *, refresh: bool = False) -> tuple[Any, Any]:
         if source is not None and not source.is_dir():
             raise SystemExit(f"{source} is missing: this benchmark needs ../shared/data/{name}")
         with tempfile.TemporaryDirectory() as tmp:
-            server = EmbeddedServer(Path(tmp), bolt_port=free_port(), http_port=free_port())
+            server = bench_server(Path(tmp))
             server.start()
             try:
                 with GraphClient.open(server.target()) as graph:

@@ -54,6 +54,7 @@ from typing import Any
 import numpy as np
 import torch
 from _report import save  # bench/_report.py (scripts run from bench/)
+from _server import bench_server
 from torch_geometric.data import HeteroData
 
 from graphrec.data import INTERACTED, RecData
@@ -82,13 +83,12 @@ def movielens_export(path: Path, cache: Path) -> tuple[HeteroData, IdMap, dict[s
         data, ids = load_export(cache)
         return data, ids, {"cached": 1.0}
     from graphrec.graph.client import GraphClient
-    from graphrec.graph.embedded import EmbeddedServer, free_port
     from graphrec.ingest import ingest
     from graphrec.loaders import parse
 
     timings: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        server = EmbeddedServer(Path(tmp), bolt_port=free_port(), http_port=free_port(), heap="2g")
+        server = bench_server(Path(tmp), heap="2g")
         server.start()
         try:
             server.create_database("movielens")

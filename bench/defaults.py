@@ -19,13 +19,14 @@ either side.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import time
 from typing import Any
 
 import torch
 from _datasets import dataset_export
-from _report import machine, save, today
+from _report import OUT, machine, save, today
 
 from graphrec.data import RecData
 from graphrec.evaluation import evaluate
@@ -141,21 +142,36 @@ def main() -> None:
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-pyg", action="store_true", help="skip PyG's LightGCN")
+    parser.add_argument(
+        "--name", default="defaults", help="output name: bench/out/<name>.json and .md"
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    rows: list[dict[str, Any]] = []
+    # Every finished row is kept in <name>.partial.json, so an interrupted run resumes
+    # where it stopped instead of training everything again.
+    partial = OUT / f"{args.name}.partial.json"
+    rows: list[dict[str, Any]] = json.loads(partial.read_text()) if partial.exists() else []
+    done = {(r["dataset"], r["model"], r["seed"]) for r in rows}
+
+    def keep(row: dict[str, Any]) -> None:
+        rows.append(row)
+        OUT.mkdir(exist_ok=True)
+        partial.write_text(json.dumps(rows, indent=2, default=str) + "\n")
+
     for dataset in args.datasets.split(","):
         hetero, _ = dataset_export(dataset)
         for seed in [int(s) for s in args.seeds.split(",")]:
             data = RecData.from_hetero(hetero, seed=seed)
             for model in args.models.split(","):
+                if (dataset, model, seed) in done:
+                    continue
                 print(f"{dataset} seed {seed}: {model} ...", flush=True)
-                rows.append(one(dataset, data, model, seed))
+                keep(one(dataset, data, model, seed))
                 print(f"  {rows[-1]['metrics']['recall@20']:.4f} ({rows[-1]['epochs_run']} epochs)")
                 if model == "lightgcn" and not args.no_pyg:
                     epochs = rows[-1]["epochs_run"]
                     pyg, seconds = pyg_lightgcn(data, epochs=epochs, seed=seed)
-                    rows.append(
+                    keep(
                         {
                             "dataset": dataset,
                             "model": "pyg_lightgcn",
@@ -195,7 +211,7 @@ def main() -> None:
                     f"- {dataset}: {a} vs {b}: "
                     + verdict(stats[(dataset, a)]["recall@20"], stats[(dataset, b)]["recall@20"])
                 )
-    save("defaults", {"command": command, "rows": rows}, "\n".join(lines) + "\n")
+    save(args.name, {"command": command, "rows": rows}, "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -33,11 +33,11 @@ from typing import Any
 import httpx
 import numpy as np
 from _report import machine, save, today  # bench/_report.py (scripts run from bench/)
+from _server import bench_server
 from serve import MOVIELENS, movielens_catalog, start_api, stop_api
 
 from graphrec.explain import find_paths, rank_paths
 from graphrec.graph.client import GraphClient
-from graphrec.graph.embedded import EmbeddedServer, free_port
 from graphrec.ingest import derive_co_engagement
 from graphrec.serving import load_index, recommend, vector_lookup
 
@@ -225,7 +225,7 @@ def main() -> None:
         sys.exit(f"no MovieLens folder at {args.movielens} (see --movielens)")
 
     with tempfile.TemporaryDirectory() as tmp:
-        server = EmbeddedServer(Path(tmp), bolt_port=free_port(), http_port=free_port(), heap="3g")
+        server = bench_server(Path(tmp), heap="3g")
         server.start()
         try:
             print("ingest + train + write-back ...", flush=True)

@@ -37,7 +37,7 @@ from pathlib import Path
 from _report import machine, save, today  # bench/_report.py (scripts run from bench/)
 
 from graphrec.graph.client import ConnectionTarget, GraphClient
-from graphrec.graph.embedded import EmbeddedServer, free_port
+from graphrec.graph.embedded import ArcadeDBServer, free_port
 
 METHODS = ("baseline", "in_memory", "streaming")
 #: The child reads the password from here, not from its command line (which `ps` shows).
@@ -246,7 +246,7 @@ def main() -> None:
     database = f"bench_export_{args.interactions // 1000}k"
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = args.data_dir or Path(tmp) / "graph"
-        server = EmbeddedServer(
+        server = ArcadeDBServer(  # several databases: ArcadeDB only
             data_dir, bolt_port=free_port(), http_port=free_port(), heap=args.heap
         )
         server.start()

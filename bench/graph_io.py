@@ -1,6 +1,6 @@
 """Benchmark: batched ingest (relationships/s) and export (rows/s) over Bolt, graphrec vs naive.
 
-On a fresh embedded ArcadeDB server (temporary directory, free ports), with the
+On a fresh embedded server of ``--engine`` (temporary directory, free ports), with the
 same 100k random user-item relationships:
 
 - **ingest, naive**: one ``UNWIND $rows ... MERGE`` per batch (``bench/cypher/``);
@@ -24,9 +24,11 @@ from dataclasses import replace
 from pathlib import Path
 
 from _report import machine, save, today  # bench/_report.py (scripts run from bench/)
+from _server import bench_server
 
 from graphrec.graph.client import GraphClient
-from graphrec.graph.embedded import EmbeddedServer, free_port
+from graphrec.graph.embedded import EmbeddedServer
+from graphrec.graph.engines import ENGINE_NAMES
 from graphrec.graph.interactions import read_interactions
 from graphrec.ingest import ingest
 from graphrec.loaders.rows import InteractionRow, ItemRow, UserRow
@@ -139,11 +141,12 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=5_000)
     parser.add_argument("--batch-size", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--engine", choices=ENGINE_NAMES, default="arcadedb")
     args = parser.parse_args()
 
     rows = make_rows(args.relationships, args.users, args.items, args.seed)
     with tempfile.TemporaryDirectory() as tmp:
-        server = EmbeddedServer(Path(tmp), bolt_port=free_port(), http_port=free_port(), heap="4g")
+        server = bench_server(Path(tmp), engine=args.engine, heap="4g")
         server.start()
         try:
             with GraphClient.open(server.target()) as graph:
@@ -156,11 +159,11 @@ def main() -> None:
         "machine": machine(),
         "server": agent,
         "command": f"python bench/graph_io.py --relationships {args.relationships} --users {args.users} "
-        f"--items {args.items} --batch-size {args.batch_size}",
+        f"--items {args.items} --batch-size {args.batch_size} --engine {args.engine}",
         "relationships": args.relationships,
         "batch_size": args.batch_size,
     }
-    save("graph_io", {"meta": meta, "results": results}, to_markdown(meta, results))
+    save(f"graph_io-{args.engine}", {"meta": meta, "results": results}, to_markdown(meta, results))
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ from pathlib import Path
 from _report import machine, save, today  # bench/_report.py (scripts run from bench/)
 
 from graphrec.graph.client import GraphClient
-from graphrec.graph.embedded import EmbeddedServer, free_port
+from graphrec.graph.embedded import ArcadeDBServer, EmbeddedServer, free_port
 from graphrec.graph.interactions import read_interactions
 from graphrec.ingest import ingest
 from graphrec.loaders import parse
@@ -130,7 +130,7 @@ def main() -> None:
         sources.append(("ml-latest-small", "movielens", args.movielens, {}))
 
     with tempfile.TemporaryDirectory() as tmp:
-        server = EmbeddedServer(
+        server = ArcadeDBServer(  # several databases: ArcadeDB only
             Path(tmp), bolt_port=free_port(), http_port=free_port(), heap=args.heap
         )
         server.start()

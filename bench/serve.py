@@ -46,6 +46,7 @@ from typing import Any
 import httpx
 import numpy as np
 from _report import save  # bench/_report.py (scripts run from bench/)
+from _server import bench_server
 
 from graphrec import loaders
 from graphrec.graph.client import ConnectionTarget, GraphClient
@@ -497,7 +498,7 @@ def main() -> None:
 
     catalogs: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        server = EmbeddedServer(Path(tmp), bolt_port=free_port(), http_port=free_port(), heap="3g")
+        server = bench_server(Path(tmp), heap="3g")
         server.start()
         try:
             with GraphClient.open(server.target()) as graph:

@@ -6,10 +6,11 @@ Nothing here runs at import time: call :func:`get_settings` where settings are n
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Literal
 
 import platformdirs
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 def _default_data_dir() -> Path:
@@ -20,8 +21,9 @@ class Settings(BaseSettings):
     """graphrec's configuration.
 
     With ``neo4j_uri`` unset, commands that need the graph start (or reuse) the
-    embedded ArcadeDB server under ``data_dir``; with it set, they use that
-    server and never start one.
+    embedded server under ``data_dir`` (engine ``embedded_engine``: ArcadeDB by
+    default, or Neo4j Community); with it set, they use that server and never
+    start one.
     """
 
     model_config = SettingsConfigDict(env_prefix="GRAPHREC_", env_file=".env", extra="ignore")
@@ -38,12 +40,44 @@ class Settings(BaseSettings):
         default_factory=_default_data_dir,
         description="Where the embedded server, caches, runs and models live.",
     )
+    embedded_engine: Literal["arcadedb", "neo4j"] = Field(
+        default="arcadedb",
+        description="Embedded engine: 'arcadedb' (needs nothing but pip) or 'neo4j' "
+        "(Neo4j Community from Maven Central; needs Java 17+ and Maven).",
+    )
     embedded_bolt_port: int = Field(default=7687, ge=1, le=65535)
-    embedded_http_port: int = Field(default=2480, ge=1, le=65535)
+    embedded_http_port: int = Field(
+        default=2480, ge=1, le=65535, description="ArcadeDB's HTTP port (arcadedb engine)."
+    )
     embedded_heap: str | None = Field(
-        default=None, description="JVM heap for the embedded server, e.g. '2g'."
+        default=None,
+        description="JVM heap for the embedded server, e.g. '2g' (default: ArcadeDB's 4g, Neo4j 1g).",
     )
     embedded_start_timeout: float = Field(default=90.0, gt=0)
+    embedded_neo4j_version: str = Field(
+        default="5.26.30",
+        pattern=r"^5\.26\.\d+$",
+        description="org.neo4j:neo4j version of the neo4j engine (the 5.26 LTS line).",
+    )
+    embedded_page_cache: str = Field(
+        default="128m",
+        pattern=r"^\d+[kmgKMG]?$",
+        description="Neo4j page cache (server.memory.pagecache.size).",
+    )
+    embedded_tx_log_preallocate: bool = Field(
+        default=False, description="Neo4j db.tx_log.preallocate (off: small log files)."
+    )
+    embedded_neo4j_plugins: Annotated[list[Literal["apoc", "gds"]], NoDecode] = Field(
+        default_factory=list,
+        description="Plugins loaded into the neo4j engine: apoc (APOC core), gds (OpenGDS).",
+    )
+    embedded_neo4j_build_dir: Path | None = Field(
+        default=None,
+        description="Build cache of the Neo4j launcher (default: <data_dir>/neo4j/launcher).",
+    )
+    embedded_maven_settings: Path | None = Field(
+        default=None, description="A Maven settings.xml for the launcher build (mirrors, proxies)."
+    )
 
     api_host: str = Field(default="127.0.0.1", description="Address `graphrec serve` binds.")
     api_port: int = Field(default=8000, ge=1, le=65535)
@@ -103,6 +137,12 @@ class Settings(BaseSettings):
     api_max_body_bytes: int = Field(
         default=1_000_000, gt=0, description="Largest request body accepted."
     )
+    api_similar_index_above: int | None = Field(
+        default=None,
+        ge=0,
+        description="GET /items/{id}/similar uses the server's vector index (approximate) "
+        "by default once the catalog has more items than this. Unset: exact unless asked.",
+    )
     api_body_timeout: float = Field(
         default=5.0,
         gt=0,
@@ -131,6 +171,13 @@ class Settings(BaseSettings):
         schemes = ("bolt://", "bolt+s://", "bolt+ssc://", "neo4j://", "neo4j+s://", "neo4j+ssc://")
         if not value.startswith(schemes):
             raise ValueError(f"GRAPHREC_NEO4J_URI={value!r}: expected one of {', '.join(schemes)}")
+        return value
+
+    @field_validator("embedded_neo4j_plugins", mode="before")
+    @classmethod
+    def _split_plugins(cls, value: object) -> object:
+        if isinstance(value, str):  # GRAPHREC_EMBEDDED_NEO4J_PLUGINS=gds,apoc
+            return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
     @model_validator(mode="after")

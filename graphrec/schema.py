@@ -18,6 +18,9 @@ class NodeLabel(StrEnum):
     ITEM = "Item"
     CONCEPT = "Concept"
     MODEL = "Model"
+    # (:Recommendations {model, version, k, users, published_at, pending_version, pending_k}):
+    # which version of a model's RECOMMENDED edges readers follow (graphrec.serving.materialise).
+    RECOMMENDATIONS = "Recommendations"
 
 
 class RelType(StrEnum):
@@ -30,6 +33,9 @@ class RelType(StrEnum):
     # (:Item)-[:GRAPHREC_SIMILAR {score}]->(:Item): a GDS peer's item similarities, written
     # while it runs and deleted afterwards (graphrec.peers.gds).
     GRAPHREC_SIMILAR = "GRAPHREC_SIMILAR"
+    # (:User)-[:RECOMMENDED {model, version, rank, score}]->(:Item): materialised top-k
+    # (graphrec.serving.materialise); readers follow the (:Recommendations) pointer.
+    RECOMMENDED = "RECOMMENDED"
 
 
 class ConceptKind(StrEnum):

@@ -44,6 +44,12 @@ def test_wheel_contents_and_cli_from_the_wheel(tmp_path: Path) -> None:
     shipped_ui = {n for n in names if n.startswith("graphrec/api/ui/")}
     in_repo_ui = {f"graphrec/api/ui/{p.name}" for p in (ROOT / "api" / "ui").iterdir()}
     assert "graphrec/api/ui/index.html" in in_repo_ui and shipped_ui == in_repo_ui
+    # The Neo4j engine's launcher ships as source plus its Maven pom, built on first use.
+    launcher = "graphrec/graph/engines/neo4j_launcher/"
+    assert {
+        f"{launcher}pom.xml",
+        f"{launcher}src/main/java/graphrec/launcher/Launcher.java",
+    } <= names
     # No generic top-level names in site-packages.
     assert {n.split("/")[0] for n in names} == {
         "graphrec",
@@ -75,6 +81,8 @@ def test_wheel_contents_and_cli_from_the_wheel(tmp_path: Path) -> None:
         "print(cypher.load('graph/ping'))\n"
         "from graphrec.api.routes.ui import page_file\n"
         "assert b'graphrec explorer' in page_file('index.html').body\n"
+        "from graphrec.graph.engines import neo4j_build\n"
+        "assert 'pom.xml' in neo4j_build._source_files()\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", "import sys\n" + probe, str(target)],

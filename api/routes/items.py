@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
 
 from graphrec.serving import Ranking, ScoredItem, Source, similar_items, vector_index_name
 
@@ -34,16 +34,28 @@ async def similar(
     item_id: Annotated[str, id_path("1")],
     k: TopK = 10,
     model: ModelName = None,
+    approximate: Annotated[
+        bool | None,
+        Query(
+            description="Ask the graph server's native vector index (Neo4j; approximate, "
+            "faster on large catalogs). Default: exact, unless the catalog has more items "
+            "than GRAPHREC_API_SIMILAR_INDEX_ABOVE."
+        ),
+    ] = None,
 ) -> SimilarItemsOut:
     """The items closest to this one by cosine similarity of the model's item embeddings.
 
-    Served from the in-memory index; where the graph server has a native vector
-    index (Neo4j 5.13+), from that index, falling back to memory when the graph
-    cannot answer.
+    Exact, from the in-memory index, by default. With ``approximate=true`` (or
+    above ``GRAPHREC_API_SIMILAR_INDEX_ABOVE`` items) and a server with a native
+    vector index, from that index; an index that is still populating, or a graph
+    that cannot answer, gets the exact answer.
     """
     item_id = parse_id(item_id, "item_id")
     ranking = similar_items(index.snapshot, item_id, k=k, model=model)
-    if state.vector_index:
+    if approximate is None:
+        above = state.settings.api_similar_index_above
+        approximate = above is not None and index.snapshot.catalog.num_items > above
+    if approximate and state.vector_index:
         ranking = await _from_vector_index(state, index, item_id, ranking, k)
     return SimilarItemsOut(item_id=item_id, model=model_ref(ranking), items=scored_items(ranking))
 

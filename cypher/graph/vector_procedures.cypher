@@ -1,4 +1,4 @@
-// Non-zero when the server has Neo4j's native vector index (Neo4j 5.13+).
+// Procedures that name optional features: the vector index (db.index.vector.*) and plugins.
 SHOW PROCEDURES YIELD name
-WHERE name = 'db.index.vector.queryNodes'
-RETURN count(name) AS n
+WHERE name STARTS WITH 'db.index.vector.' OR name STARTS WITH 'apoc.' OR name STARTS WITH 'gds.'
+RETURN collect(name) AS names

@@ -1,6 +1,7 @@
 // Items most similar to one item by cosine similarity of a stored embedding property, scanned
 // in Cypher (no vector index needed; the API uses its in-memory index instead).
-// Neo4j's vector.similarity.cosine returns (1 + cos) / 2; the embedded server returns cos.
+// Neo4j's vector.similarity.cosine returns (1 + cos) / 2, ArcadeDB cos: graphrec.serving maps it
+// back to cos with the capability probe (the order is the same either way).
 // params: id (item id), prop (emb_<model>_v<version>), k
 MATCH (a:Item {id: $id})
 WITH a, a[$prop] AS v

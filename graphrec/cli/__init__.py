@@ -2,7 +2,8 @@
 
 Each command group lives in its own module with a ``register(app)`` function.
 Names reserved for the pipeline: ``ingest``, ``export``, ``train``, ``kge``, ``evaluate``,
-``runs``, ``models``, ``recommend``, ``similar``, ``explain``, ``serve`` and ``demo``.
+``runs``, ``models``, ``recommend``, ``similar``, ``explain``, ``serve``, ``users``,
+``items`` and ``demo``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import typer
 from graphrec.cli import (
     db,
     demo,
+    erasure,
     evaluate,
     explain,
     export,
@@ -48,6 +50,7 @@ kge.register(app)
 explain.register(app)
 recommend.register(app)
 serve.register(app)
+erasure.register(app)
 demo.register(app)
 
 

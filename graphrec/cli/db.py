@@ -10,19 +10,39 @@ import typer
 from graphrec.cli._common import load_settings
 from graphrec.graph.client import GraphClient
 from graphrec.graph.connect import resolve_target
-from graphrec.graph.embedded import EmbeddedServer
+from graphrec.graph.engines import ENGINE_NAMES, ServerStatus, embedded_server
 
 db_app = typer.Typer(
     help="The graph database: start/stop the embedded server, check status, run Cypher.",
     no_args_is_help=True,
 )
 
+EngineOption = Annotated[
+    str | None,
+    typer.Option(
+        "--engine",
+        help="Embedded engine: arcadedb (needs nothing but pip) or neo4j (Neo4j Community; "
+        "needs Java 17+ and Maven). Default: the one running on the data dir, else "
+        "GRAPHREC_EMBEDDED_ENGINE (arcadedb).",
+        show_default=False,
+    ),
+]
+
+
+def _check_engine(engine: str | None) -> str | None:
+    if engine is not None and engine not in ENGINE_NAMES:
+        raise typer.BadParameter(
+            f"{engine!r} is not one of {', '.join(ENGINE_NAMES)}", param_hint="--engine"
+        )
+    return engine
+
 
 def register(app: typer.Typer) -> None:
     app.add_typer(db_app, name="db")
 
 
-def _print_status(status, *, external_uri: str | None = None) -> None:  # noqa: ANN001
+def _print_status(status: ServerStatus) -> None:
+    typer.echo(f"engine:        {status.engine} {status.version or ''}".rstrip())
     typer.echo(f"uri:           {status.uri}")
     typer.echo(f"user:          {status.user}")
     typer.echo(f"database:      {status.database}")
@@ -34,20 +54,23 @@ def _print_status(status, *, external_uri: str | None = None) -> None:  # noqa: 
 
 
 @db_app.command()
-def start() -> None:
-    """Start the embedded ArcadeDB server (Bolt on 127.0.0.1) in the background.
+def start(engine: EngineOption = None) -> None:
+    """Start the embedded server (Bolt on 127.0.0.1 only) in the background.
 
-    Generates a root password on first start (kept in a 0600 file under the data
+    Generates a password on first start (kept in a 0600 file under the data
     dir), creates the database, waits until Bolt answers, and prints the URI. If
-    the server already runs, reports it instead of starting another.
+    the server already runs, reports it instead of starting another. The neo4j
+    engine builds its launcher with Maven on first use (cached per Neo4j version).
+    Starting one engine while the other runs on the same data dir is refused.
     """
     settings = load_settings()
-    server = EmbeddedServer.from_settings(settings)
-    status = server.start()
+    engine = _check_engine(engine)  # None: the running engine, else GRAPHREC_EMBEDDED_ENGINE
+    server = embedded_server(settings, engine)
+    status = server.start(progress=lambda message: typer.echo(message, err=True))
     if status.already_running:
-        typer.echo(f"embedded server already running (pid {status.pid})")
+        typer.echo(f"embedded {status.engine} server already running (pid {status.pid})")
     else:
-        typer.echo(f"embedded server started (pid {status.pid})")
+        typer.echo(f"embedded {status.engine} server started (pid {status.pid})")
     _print_status(status)
     if settings.neo4j_uri is not None:
         typer.secho(
@@ -59,18 +82,18 @@ def start() -> None:
 
 
 @db_app.command()
-def stop() -> None:
-    """Stop the embedded server cleanly. Its data stays under the data dir."""
-    server = EmbeddedServer.from_settings(load_settings())
+def stop(engine: EngineOption = None) -> None:
+    """Stop the embedded server cleanly (SIGTERM/SIGINT). Its data stays under the data dir."""
+    server = embedded_server(load_settings(), _check_engine(engine))
     if server.stop():
-        typer.echo("embedded server stopped")
+        typer.echo(f"embedded {server.engine} server stopped")
     else:
-        typer.echo("embedded server was not running")
+        typer.echo(f"embedded {server.engine} server was not running")
 
 
 @db_app.command()
-def status() -> None:
-    """Show where the graph is: URI, user, database, password file.
+def status(engine: EngineOption = None) -> None:
+    """Show where the graph is: engine and version, URI, user, database, password file.
 
     Exit status 0 when the graph answers, 3 when it is not running or unreachable.
     """
@@ -84,7 +107,7 @@ def status() -> None:
             graph.ping()
         typer.echo("state:         reachable")
         return
-    status = EmbeddedServer.from_settings(settings).status()
+    status = embedded_server(settings, _check_engine(engine)).status()
     _print_status(status)
     typer.echo(f"state:         {'running' if status.running else 'not running'}")
     if not status.running:

@@ -49,6 +49,14 @@ def demo_command(
             help="API port (default: GRAPHREC_API_PORT, 8000, or any free port when taken).",
         ),
     ] = None,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            help="Embedded engine when GRAPHREC_NEO4J_URI is unset: arcadedb (needs nothing but "
+            "pip) or neo4j (Neo4j Community; Java 17+ and Maven). Default: "
+            "GRAPHREC_EMBEDDED_ENGINE (arcadedb)."
+        ),
+    ] = None,
 ) -> None:
     """Run the whole loop offline and show the result.
 
@@ -74,4 +82,11 @@ def demo_command(
         serve=serve,
         port=port,
     )
-    run_demo(load_settings(), options)
+    settings = load_settings()
+    if engine is not None:
+        if engine not in ("arcadedb", "neo4j"):
+            raise typer.BadParameter(
+                f"{engine!r}: choose arcadedb or neo4j", param_hint="'--engine'"
+            )
+        settings = settings.model_copy(update={"embedded_engine": engine})
+    run_demo(settings, options)

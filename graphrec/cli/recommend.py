@@ -21,7 +21,7 @@ def register(app: typer.Typer) -> None:
     app.command("similar")(similar_command)
 
 
-K_OPTION = typer.Option("--top-k", "-k", min=1, max=1000, help="How many items.")
+K_OPTION = typer.Option("--top-k", "--k", "-k", min=1, max=1000, help="How many items.")
 MODEL_OPTION = typer.Option(
     "--model", "-m", help="Model name (default: lightgcn when trained, else the latest)."
 )
@@ -29,7 +29,9 @@ JSON_OPTION = typer.Option("--json", help="Print JSON (the API's response shape)
 
 
 def recommend_command(
-    user_id: Annotated[str, typer.Argument(help="The user's business id.")],
+    user_id: Annotated[
+        str | None, typer.Argument(help="The user's business id (or --all --write).")
+    ] = None,
     k: Annotated[int, K_OPTION] = 10,
     model: Annotated[str | None, MODEL_OPTION] = None,
     concept: Annotated[
@@ -47,11 +49,38 @@ def recommend_command(
         typer.Option("--explain", help="Add the best explanation path (graph queries) per item."),
     ] = False,
     as_json: Annotated[bool, JSON_OPTION] = False,
+    all_users: Annotated[
+        bool, typer.Option("--all", help="Every user of the graph (needs --write).")
+    ] = False,
+    write: Annotated[
+        bool,
+        typer.Option(
+            "--write",
+            help="Write (:User)-[:RECOMMENDED {rank, score, model, version}]->(:Item) edges "
+            "into the graph; the model version's edges replace the previous version's in one "
+            "switch. Resumable.",
+        ),
+    ] = False,
+    batch_users: Annotated[
+        int, typer.Option(min=1, max=100_000, help="Users per write transaction (--write).")
+    ] = 500,
 ) -> None:
-    """Top-k items for a user, from the model versions written back into the graph."""
+    """Top-k items for a user, from the model versions written back into the graph.
+
+    With --all --write: every user's top-k, written into the graph as RECOMMENDED edges.
+    """
     from graphrec.explain import explain
     from graphrec.serving import Source, UnknownUserError, recommend, vector_lookup
 
+    if all_users or write:
+        if not (all_users and write) or user_id is not None:
+            _fail(ValueError("--write goes with --all, and --all takes no USER_ID"))
+        if concept is not None or diversity > 0 or include_seen or with_explanations:
+            _fail(ValueError("--all --write takes only --k, --model and --batch-users"))
+        _materialise(model, k, batch_users, as_json)
+        return
+    if user_id is None:
+        _fail(ValueError("give a USER_ID, or --all --write"))
     graph, index = _open_index(model)
     options: dict[str, Any] = {
         "k": k,
@@ -95,6 +124,26 @@ def recommend_command(
                 item: (p[0].as_dict() if p else None) for item, p in best.items()
             }
     _print(body, as_json, f"{ranking.model} v{ranking.version}, {ranking.source.value}")
+
+
+def _materialise(model: str | None, k: int, batch_users: int, as_json: bool) -> None:
+    from graphrec.serving.materialise import MaterialiseConflictError, materialise
+
+    graph, index = _open_index(model)
+    with graph:
+        try:
+            result = materialise(graph, index, model=model, k=k, batch_users=batch_users)
+        except MaterialiseConflictError as exc:
+            _fail(exc)
+    if as_json:
+        typer.echo(json.dumps(result.as_dict(), indent=2))
+        return
+    typer.echo(
+        f"{result.model} v{result.version}: top-{result.k} for {result.users:,} users "
+        f"({result.written:,} written, {result.skipped:,} already there), "
+        f"{result.edges:,} RECOMMENDED edges, {result.removed:,} old edges removed, "
+        f"{result.seconds:.1f} s, {result.users_per_second:,.0f} users/s"
+    )
 
 
 def similar_command(

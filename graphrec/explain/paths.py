@@ -1,6 +1,7 @@
 """What an explanation is: a real path from a user to an item, as nodes and relationships.
 
-Five kinds of path, one Cypher file each in ``cypher/explain/``:
+Five kinds of path, each found by Cypher in ``cypher/explain/`` (one statement per kind;
+the knowledge-graph kind takes a few bounded steps, :mod:`graphrec.explain.kg_search`):
 
 - **collaborative**: you ─INTERACTED→ *anchor* ←INTERACTED─ N other users ─INTERACTED→ *item*
 - **content**: you ─INTERACTED→ *anchor* ─HAS_CONCEPT→ concept ←HAS_CONCEPT─ *item*

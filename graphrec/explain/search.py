@@ -11,6 +11,12 @@ from typing import Any
 
 import neo4j
 
+from graphrec.explain.kg_search import (
+    DEFAULT_KG_LIMITS,
+    KGSearchLimits,
+    KGSearchTimeout,
+    kg_paths,
+)
 from graphrec.explain.paths import MAX_USER_IDS, PATH_KINDS, Explanation, PathSearch
 from graphrec.explain.sentences import PathBuilder
 from graphrec.graph.client import GraphClient
@@ -25,6 +31,7 @@ def find_paths(
     per_kind: int = 25,
     kinds: Sequence[str] = PATH_KINDS,
     timeout: float | None = None,
+    kg_limits: KGSearchLimits = DEFAULT_KG_LIMITS,
 ) -> PathSearch:
     """Every candidate path (up to ``per_kind`` of each kind), unscored.
 
@@ -35,6 +42,10 @@ def find_paths(
     abandoned queries (engines that ignore it let them finish in the background).
     A kind whose rows arrive after the deadline is left out even if they arrive
     before the search returns.
+
+    Knowledge-graph paths come from a bounded breadth-first search
+    (:func:`~graphrec.explain.kg_search.kg_paths`, bounds in ``kg_limits``), so
+    hub entities cannot make the search combinatorial.
     """
     if not 1 <= max_hops <= 4:
         raise ValueError(f"max_hops must be between 1 and 4, got {max_hops}")
@@ -44,9 +55,18 @@ def find_paths(
     titles = graph.submit_read("explain/titles", timeout_=timeout, ids=[item_id])
     queries = {}
     for kind in kinds:
+        if kind == "knowledge_graph":  # several bounded steps, see graphrec.explain.kg_search
+            queries[kind] = graph.submit_reads(
+                kg_paths,
+                user_id=user_id,
+                item_id=item_id,
+                max_hops=max_hops,
+                limit=per_kind,
+                limits=kg_limits,
+                deadline=deadline,
+            )
+            continue
         params: dict[str, Any] = {"user": user_id, "item": item_id, "limit": per_kind}
-        if kind == "knowledge_graph":
-            params["max_hops"] = max_hops
         if kind == "collaborative":
             params["max_ids"] = MAX_USER_IDS
         queries[kind] = graph.submit_read(f"explain/{kind}", timeout_=timeout, **params)
@@ -69,6 +89,9 @@ def find_paths(
             continue
         try:
             rows = future.result()
+        except KGSearchTimeout:
+            timed_out.append(kind)
+            continue
         except neo4j.exceptions.ClientError as exc:
             if "TransactionTimedOut" not in (exc.code or ""):
                 raise

@@ -13,11 +13,12 @@ batch whose commit succeeded but whose answer was lost duplicates that batch.
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, LiteralString, Self
+from typing import Any, LiteralString, Self, TypeVar
 
 import neo4j
 from neo4j import AsyncGraphDatabase, GraphDatabase, RoutingControl
@@ -25,6 +26,13 @@ from neo4j.exceptions import AuthError, ServiceUnavailable
 
 from graphrec.graph import cypher
 from graphrec.graph.errors import GraphAuthError, GraphError, GraphUnavailableError
+
+# The driver logs every server notification ("label does not exist" on an empty graph, ...)
+# at WARNING; without a handler of the application's own, Python would print each one on
+# stderr. A NullHandler keeps them quiet unless the application configures logging.
+logging.getLogger("neo4j.notifications").addHandler(logging.NullHandler())
+
+T = TypeVar("T")
 
 #: Rows per ``UNWIND $rows`` transaction unless the caller says otherwise.
 DEFAULT_BATCH_SIZE = 5_000
@@ -146,6 +154,8 @@ class GraphClient:
         self.server_write_ms = 0
         self._readers: ThreadPoolExecutor | None = None
         self._readers_lock = threading.Lock()
+        #: What :func:`graphrec.graph.capabilities.probe` found (it fills this in once).
+        self._capabilities: Any = None
 
     @classmethod
     def open(cls, target: ConnectionTarget, *, verify: bool = True, **driver_config: Any) -> Self:
@@ -226,12 +236,24 @@ class GraphClient:
         stop waiting (or ``cancel()`` a queued one): :meth:`close` waits for
         the reads that had started before it closes the driver.
         """
+        return self._submit(self.read, name, timeout_=timeout_, **params)
+
+    def submit_reads(self, task: Callable[..., T], /, **kwargs: Any) -> Future[T]:
+        """Run ``task(self, **kwargs)``, a function of several reads, on a reader thread.
+
+        For searches that choose their next query from the last one's rows (see
+        :mod:`graphrec.explain.kg_search`); :meth:`close` waits for it as for
+        :meth:`submit_read`.
+        """
+        return self._submit(task, self, **kwargs)
+
+    def _submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
         with self._readers_lock:
             if self._readers is None:
                 self._readers = ThreadPoolExecutor(
                     max_workers=CONCURRENT_READS, thread_name_prefix="graphrec-read"
                 )
-            return self._readers.submit(self.read, name, timeout_=timeout_, **params)
+            return self._readers.submit(fn, *args, **kwargs)
 
     def pages(
         self, name: str, /, *, page_size: int, **params: Any

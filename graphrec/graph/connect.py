@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from graphrec.config import Settings
 from graphrec.graph.client import AsyncGraphClient, ConnectionTarget, GraphClient
-from graphrec.graph.embedded import EmbeddedServer
+from graphrec.graph.engines import embedded_server
+from graphrec.graph.engines.base import Progress
 
 
-def resolve_target(settings: Settings, *, start_embedded: bool = True) -> ConnectionTarget:
+def _to_stderr(message: str) -> None:
+    print(f"graphrec: {message}", file=sys.stderr, flush=True)
+
+
+def resolve_target(
+    settings: Settings, *, start_embedded: bool = True, progress: Progress | None = _to_stderr
+) -> ConnectionTarget:
     """Where to connect.
 
     ``GRAPHREC_NEO4J_URI`` wins when set (any Bolt server, ``neo4j://`` routing
-    URIs included). Otherwise the embedded server under ``data_dir`` is used,
-    started first when ``start_embedded`` and not already running.
+    URIs included). Otherwise the embedded server under ``data_dir`` is used:
+    the engine already running there, else ``GRAPHREC_EMBEDDED_ENGINE``, started
+    first when ``start_embedded`` and not already running. ``progress`` hears
+    about a first-use build (default: one line on stderr).
     """
     if settings.neo4j_uri is not None:
         password = settings.neo4j_password.get_secret_value() if settings.neo4j_password else None
@@ -24,9 +34,9 @@ def resolve_target(settings: Settings, *, start_embedded: bool = True) -> Connec
             password=password,
             database=settings.neo4j_database,
         )
-    server = EmbeddedServer.from_settings(settings)
+    server = embedded_server(settings)
     if start_embedded:
-        return server.ensure_running()
+        return server.ensure_running(progress)
     return server.target()
 
 

@@ -17,6 +17,7 @@ KEPT_REJECTS = 1_000
 class Count:
     rows: int = 0  # distinct rows sent
     created: int = 0
+    removed: int = 0  # derived links deleted because the derivation no longer produced them
 
     @property
     def existing(self) -> int:

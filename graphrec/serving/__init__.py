@@ -5,8 +5,10 @@ In flow order: :mod:`~graphrec.serving.index` (loads the index from the graph),
 version's vectors, cold start, the immutable snapshot),
 :mod:`~graphrec.serving.cold_start`, :mod:`~graphrec.serving.interactions` (the
 mutable seen-items state), :mod:`~graphrec.serving.fold_in`,
-:mod:`~graphrec.serving.ranking` (top-k, MMR, similar items) and
-:mod:`~graphrec.serving.results`.
+:mod:`~graphrec.serving.ranking` (top-k, MMR, similar items),
+:mod:`~graphrec.serving.results`, then :mod:`~graphrec.serving.erasure` (deleting a user
+or an item in the graph) and :mod:`~graphrec.serving.materialise` (every user's top-k
+written back as ``RECOMMENDED`` edges).
 """
 
 from graphrec.serving.catalog import Catalog

@@ -187,3 +187,28 @@ class Catalog:
                 buckets[concept] = np.append(buckets[concept], position)
             object.__setattr__(grown, "_members_cache", tuple(buckets))
         return grown, new_concepts
+
+    def without_item(self, item_id: str) -> tuple[Catalog, int]:
+        """A new catalog without ``item_id``; later items move down one position.
+
+        Returns the catalog and the position the item had. Concepts stay.
+
+        Raises:
+            UnknownItemError: ``item_id`` is not in the catalog.
+        """
+        position = self.position(item_id)
+
+        def drop(values: tuple) -> tuple:
+            return values[:position] + values[position + 1 :]
+
+        return (
+            Catalog(
+                item_ids=drop(self.item_ids),
+                titles=drop(self.titles),
+                item_concepts=drop(self.item_concepts),
+                concept_ids=self.concept_ids,
+                concept_ancestors=self.concept_ancestors,
+                item_links=drop(self.item_links) if self.item_links else (),
+            ),
+            position,
+        )

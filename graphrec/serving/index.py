@@ -27,9 +27,11 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
+from neo4j.exceptions import ClientError
 from tqdm import tqdm
 
 from graphrec.graph import cypher
+from graphrec.graph.capabilities import probe
 from graphrec.graph.client import GraphClient
 from graphrec.schema import NodeLabel, check_property_name
 from graphrec.serving.catalog import Catalog
@@ -240,15 +242,18 @@ def similar_items_in_graph(
 
     A scan over all items (no index), so slower than the in-memory index, but
     it needs nothing but the graph. Neo4j scales the similarity to
-    ``(1 + cos) / 2``; the embedded server returns the cosine itself. Rows:
+    ``(1 + cos) / 2``, ArcadeDB returns the cosine itself: the score is mapped
+    back to the cosine (the capability probe knows which). Rows:
     ``{id, title, score}``, best first.
     """
-    return graph.read(
+    caps = probe(graph)
+    rows = graph.read(
         "recommend/similar_items_cosine",
         id=item_id,
         prop=check_property_name(record.property),
         k=k,
     )
+    return [{**row, "score": caps.cosine_to_user(row["score"])} for row in rows]
 
 
 def vector_index_name(record: ModelRecord) -> str:
@@ -265,13 +270,22 @@ def ensure_item_vector_index(graph: GraphClient, record: ModelRecord) -> str:
     :func:`~graphrec.schema.check_property_name` (never with input).
     """
     name = vector_index_name(record)
-    statement = (
-        cypher.load("recommend/create_item_vector_index")
-        .replace("__INDEX__", name)
-        .replace("__PROPERTY__", check_property_name(record.property))
-        .replace("__DIMENSIONS__", str(int(record.dim)))
-    )
-    graph.run_write(statement)
+    for statement_name in (
+        "recommend/create_item_vector_index",  # exact vectors (5.23+)
+        "recommend/create_item_vector_index_quantised",  # servers without the setting
+    ):
+        statement = (
+            cypher.load(statement_name)
+            .replace("__INDEX__", name)
+            .replace("__PROPERTY__", check_property_name(record.property))
+            .replace("__DIMENSIONS__", str(int(record.dim)))
+        )
+        try:
+            graph.run_write(statement)
+            return name
+        except ClientError as exc:
+            if statement_name.endswith("quantised") or "quantization" not in str(exc):
+                raise
     return name
 
 

@@ -74,6 +74,39 @@ class InteractionState:
         if missing > 0:
             self._popularity = np.concatenate([self._popularity, np.zeros(missing)])
 
+    def remove_user(self, user_id: str) -> bool:
+        """Forget ``user_id``: their seen items, their share of popularity, their fold-in time.
+
+        Returns whether anything was held for them.
+        """
+        held = user_id in self or user_id in self._interacted_at
+        seen = self.seen(user_id)
+        if seen.size:
+            self._popularity[seen] -= 1
+        self._base.pop(user_id, None)
+        self._extra.pop(user_id, None)
+        self._interacted_at.pop(user_id, None)
+        return held
+
+    def without_item(self, position: int) -> InteractionState:
+        """A copy with the item at ``position`` gone and later positions shifted down by one
+        (as :meth:`Catalog.without_item` shifts them); fold-in times are kept."""
+
+        def shifted(positions: np.ndarray) -> np.ndarray:
+            kept = positions[positions != position]
+            return np.where(kept > position, kept - 1, kept)
+
+        extra: dict[str, set[int]] = {}
+        for user_id, positions in self._extra.items():
+            extra[user_id] = {p - 1 if p > position else p for p in positions if p != position}
+        state = InteractionState(
+            {user_id: shifted(positions) for user_id, positions in self._base.items()},
+            np.delete(self._popularity, position),
+        )
+        state._extra = extra
+        state._interacted_at = dict(self._interacted_at)
+        return state
+
     def carry_over(self, older: InteractionState) -> None:
         """Keep ``older``'s interaction times (a reload rebuilds seen items from the graph)."""
         for user_id, at in older._interacted_at.items():

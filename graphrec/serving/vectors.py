@@ -189,6 +189,27 @@ class ModelVectors:
             inductive=self.inductive.grown(num_concepts) if self.inductive is not None else None,
         )
 
+    def without_item(self, position: int) -> ModelVectors:
+        """A copy without the item row at ``position`` (later rows move up). Centroids
+        stay as trained: they are an aggregate, not the item's own vector."""
+        return replace(
+            self,
+            item_vectors=np.delete(self.item_vectors, position, axis=0),
+            item_valid=np.delete(self.item_valid, position),
+            item_trained=np.delete(self.item_trained, position),
+        )
+
+    def without_user(self, user_id: str) -> ModelVectors:
+        """A copy without ``user_id``'s trained vector (itself when it has none)."""
+        row = self.user_pos.get(user_id)
+        if row is None:
+            return self
+        return replace(
+            self,
+            user_ids=self.user_ids[:row] + self.user_ids[row + 1 :],
+            user_vectors=np.delete(self.user_vectors, row, axis=0),
+        )
+
 
 # -- the snapshot ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
@@ -239,3 +260,21 @@ class Snapshot:
             for name, m in self.models.items()
         }
         return Snapshot(catalog, models, self.default_model), vectors
+
+    def without_item(self, item_id: str) -> tuple[Snapshot, int]:
+        """A snapshot without ``item_id`` in the catalog or any model; returns it and the
+        position the item had (for :meth:`InteractionState.without_item`).
+
+        Raises:
+            UnknownItemError: ``item_id`` is not in the catalog.
+        """
+        catalog, position = self.catalog.without_item(item_id)
+        models = {name: m.without_item(position) for name, m in self.models.items()}
+        return Snapshot(catalog, models, self.default_model), position
+
+    def without_user(self, user_id: str) -> Snapshot:
+        """A snapshot without ``user_id``'s trained vectors (itself when no model has one)."""
+        if not any(user_id in m.user_pos for m in self.models.values()):
+            return self
+        models = {name: m.without_user(user_id) for name, m in self.models.items()}
+        return Snapshot(self.catalog, models, self.default_model)

@@ -1,19 +1,22 @@
 """Fixtures for the API tests: a small synthetic graph, a model trained on it in the test
 session, written back into the graph, and the service running against it.
 
-Training happens once per session; each graph that needs writes gets its own
-database (ingest + write-back take a couple of seconds), read-only tests share one.
+Training happens once per session. The session server has one database, so
+"the served graph" (the catalog plus the trained model, always the same ids and
+vectors) is rebuilt there whenever a test needs it and the database holds
+something else (:class:`ServedSlot`): read-only tests share it as long as
+nobody writes; the tests of one module that write (with distinct ids) share
+it for the module; ``fresh_graph`` rebuilds it for one test.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-import uuid
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +33,7 @@ from graphrec.data import RecData
 from graphrec.export import export_graph
 from graphrec.graph.client import ConnectionTarget, GraphClient
 from graphrec.graph.embedded import EmbeddedServer, free_port
+from graphrec.graph.reset import reset_graph
 from graphrec.ingest import ingest
 from graphrec.loaders.rows import UserRow
 from graphrec.training import train
@@ -84,20 +88,24 @@ def settings_for(target: ConnectionTarget, tmp: Path, **overrides: Any) -> Setti
         "neo4j_database": target.database,
         "data_dir": tmp,
         "api_key": API_KEY,
+        # A loaded test machine and a cold server (Neo4j plans each statement on first use)
+        # can take seconds; the deadline's own behaviour is tested with a tiny one.
+        "api_explain_timeout": 20.0,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)
 
 
-def _new_database(server: EmbeddedServer) -> ConnectionTarget:
-    name = f"api{uuid.uuid4().hex[:12]}"
-    server.create_database(name)
-    return replace(server.target(), database=name)
+#: GraphState.holds when the database is exactly the served graph.
+SERVED = "api:served"
+#: Fixtures whose tests read the served graph, and those whose tests write to it.
+READS = {"shared_graph", "shared_client"}
+WRITES = {"module_graph", "writable_client", "writable", "fresh_graph"}
 
 
 def _ingest(target: ConnectionTarget) -> None:
     with GraphClient.open(target) as graph:
-        graph.apply_schema()
+        reset_graph(graph)
         ingest(graph, catalog_rows(), progress=False)
 
 
@@ -108,10 +116,33 @@ def write_model(
         return write_embeddings(graph, model=model, embeddings=embeddings, progress=False)
 
 
+class ServedSlot:
+    """Puts the served graph into the session database when it holds something else."""
+
+    def __init__(self, served: ServedGraph, state: Any, embeddings: dict[str, Embeddings]):
+        self.served = served
+        self.state = state
+        self.embeddings = embeddings
+        self.rebuilds = 0
+
+    def ensure(self, also: str | None = None) -> ServedGraph:
+        """The served graph; ``also``: a state that counts as good enough (a module's writes)."""
+        good = {SERVED} if also is None else {SERVED, also}  # None means "unknown", never good
+        if self.state.holds not in good:
+            self.state.holds = None
+            _ingest(self.served.target)
+            record = write_model(self.served.target, self.embeddings)
+            self.served = ServedGraph(self.served.target, record)
+            self.state.holds = SERVED
+            self.rebuilds += 1
+        return self.served
+
+
 @pytest.fixture(scope="session")
-def trained_graph(embedded_server: EmbeddedServer) -> tuple[Trained, ServedGraph]:
+def trained_graph(embedded_server: EmbeddedServer, graph_state: Any) -> tuple[Trained, ServedGraph]:
     """Train once: ingest, export, train LightGCN for a few epochs, write it back."""
-    target = _new_database(embedded_server)
+    target = embedded_server.target()
+    graph_state.holds = None
     _ingest(target)
     with GraphClient.open(target) as graph:
         hetero, ids = export_graph(graph, progress=False)
@@ -131,6 +162,7 @@ def trained_graph(embedded_server: EmbeddedServer) -> tuple[Trained, ServedGraph
         "Item": Embeddings(list(ids.items), final.item.numpy().astype(np.float32)),
     }
     record = write_model(target, embeddings)
+    graph_state.holds = SERVED
     return Trained(embeddings), ServedGraph(target, record)
 
 
@@ -140,27 +172,40 @@ def trained(trained_graph: tuple[Trained, ServedGraph]) -> Trained:
 
 
 @pytest.fixture(scope="session")
+def served_slot(trained_graph: tuple[Trained, ServedGraph], graph_state: Any) -> ServedSlot:
+    trained, served = trained_graph
+    return ServedSlot(served, graph_state, trained.embeddings)
+
+
+@pytest.fixture(autouse=True)
+def _served_graph_state(request: pytest.FixtureRequest, graph_state: Any) -> Iterator[None]:
+    """Before a test that reads the served graph: make sure the database holds it.
+    After a test that wrote to it: note that it no longer does (or holds that module's writes)."""
+    names = set(request.fixturenames)
+    module_state = f"api:writes:{request.module.__name__}"
+    if names & (READS | WRITES) and "fresh_graph" not in names:
+        slot: ServedSlot = request.getfixturevalue("served_slot")
+        slot.ensure(also=module_state if names & WRITES else None)
+    yield
+    if names & WRITES:
+        graph_state.holds = module_state if "fresh_graph" not in names else None
+
+
+@pytest.fixture(scope="session")
 def shared_graph(trained_graph: tuple[Trained, ServedGraph]) -> ServedGraph:
-    """The training database with its model: for tests that do not write."""
+    """The served graph (catalog + model), for tests that do not write."""
     return trained_graph[1]
 
 
 @pytest.fixture(scope="session")
-def graph_factory(
-    embedded_server: EmbeddedServer, trained: Trained
-) -> Iterator[Callable[[], ServedGraph]]:
-    """``graph_factory()``: a new database with the catalog and the trained model."""
-    made: list[str] = []
+def graph_factory(served_slot: ServedSlot) -> Callable[[], ServedGraph]:
+    """``graph_factory()``: the served graph, rebuilt from scratch."""
 
     def make() -> ServedGraph:
-        target = _new_database(embedded_server)
-        made.append(target.database)
-        _ingest(target)
-        return ServedGraph(target, write_model(target, trained.embeddings))
+        served_slot.state.holds = None
+        return served_slot.ensure()
 
-    yield make
-    for name in made:
-        embedded_server.drop_database(name)
+    return make
 
 
 @pytest.fixture(scope="session")
@@ -193,21 +238,21 @@ def write_version() -> Callable[..., ModelRecord]:
 
 @pytest.fixture
 def fresh_graph(graph_factory: Callable[[], ServedGraph]) -> ServedGraph:
-    """A database of its own for one test."""
+    """The served graph rebuilt for one test, which may write anything."""
     return graph_factory()
 
 
 @pytest.fixture(scope="module")
-def module_graph(graph_factory: Callable[[], ServedGraph]) -> ServedGraph:
-    """A database of its own for one test module (tests that write use distinct ids)."""
-    return graph_factory()
+def module_graph(served_slot: ServedSlot, request: pytest.FixtureRequest) -> ServedGraph:
+    """The served graph for one test module's writes (tests that write use distinct ids)."""
+    return served_slot.ensure(also=f"api:writes:{request.module.__name__}")
 
 
 @pytest.fixture(scope="module")
 def writable_client(
     module_graph: ServedGraph, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[TestClient]:
-    """A running app on the module's database, sending the API key."""
+    """A running app on the module's served graph, sending the API key."""
     app = create_app(settings_for(module_graph.target, tmp_path_factory.mktemp("api")))
     with TestClient(app) as client:
         client.headers["X-API-Key"] = API_KEY
@@ -226,10 +271,11 @@ def make_app(tmp_path: Path) -> Callable[..., FastAPI]:
 
 @pytest.fixture(scope="module")
 def shared_client(
-    shared_graph: ServedGraph, tmp_path_factory: pytest.TempPathFactory
+    served_slot: ServedSlot, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[TestClient]:
     """One running app on the shared (read-only) graph for a whole test module, sending the
     API key (reads about users need one)."""
+    shared_graph = served_slot.ensure()
     app = create_app(settings_for(shared_graph.target, tmp_path_factory.mktemp("api")))
     with TestClient(app) as client:
         client.headers["X-API-Key"] = API_KEY

@@ -55,12 +55,22 @@ def test_reload_serves_the_new_version_and_never_mixes(
             # Still version 1 until reloaded.
             assert (await client.get(path, params=params)).json()["model"]["version"] == 1
 
+            reloaded = asyncio.Event()
+
             async def read_many() -> list[dict]:
+                # Read while the reload runs (however long the engine takes), then once more.
                 bodies = []
-                for _ in range(60):
+                while not reloaded.is_set() and len(bodies) < 5_000:
                     bodies.append((await client.get(path, params=params)).json())
                     await asyncio.sleep(0)
+                bodies.append((await client.get(path, params=params)).json())
                 return bodies
+
+            async def reload() -> httpx.Response:
+                try:
+                    return await client.post("/admin/reload", headers={"X-API-Key": api_key})
+                finally:
+                    reloaded.set()
 
             async def interact() -> int:
                 response = await client.post(
@@ -70,10 +80,7 @@ def test_reload_serves_the_new_version_and_never_mixes(
                 )
                 return response.status_code
 
-            reload_task = client.post("/admin/reload", headers={"X-API-Key": api_key})
-            results = await asyncio.gather(
-                reload_task, interact(), *(read_many() for _ in range(4))
-            )
+            results = await asyncio.gather(reload(), interact(), *(read_many() for _ in range(4)))
             reload_response, posted, *reads = results
             assert reload_response.status_code == 200, reload_response.text
             seen_after = (

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from graphrec.explain import PATH_KINDS, explain, find_paths, graph_degrees, rank_paths
+from graphrec.explain.kg_search import KGSearchLimits, KGSearchTimeout, kg_paths
 from graphrec.graph.client import GraphClient
 from graphrec.ingest import derive_co_engagement, ingest
 from graphrec.loaders.rows import (
@@ -194,3 +195,65 @@ def test_a_query_past_the_deadline_is_left_out_and_flagged(small_world: GraphCli
     assert {p.kind for p in complete.paths} == set(PATH_KINDS)
     with pytest.raises(ValueError, match="timeout"):
         find_paths(small_world, "me", "aliens", timeout=0)
+
+
+def test_knowledge_graph_search_goes_around_hubs(graph: GraphClient) -> None:
+    # me -> seen -> entity:a -RELATED- entity:hub -RELATED- entity:b <- target, and a longer
+    # way round the hub: entity:a - entity:x - entity:y - entity:b. The hub links to 30 more
+    # entities; with max_degree 10 it is never expanded through, so the search finds the
+    # three-hop path; without the cap it finds the two-hop path through the hub.
+    rows = [
+        UserRow("me"),
+        ItemRow("seen", "Seen"),
+        ItemRow("target", "Target"),
+        *(ConceptRow(f"entity:{n}", "entity", n) for n in ("a", "b", "x", "y", "hub")),
+        ItemConceptRow("seen", "entity:a", "about"),
+        ItemConceptRow("target", "entity:b", "about"),
+        ConceptRelationRow("entity:a", "near", "entity:hub"),
+        ConceptRelationRow("entity:hub", "near", "entity:b"),
+        ConceptRelationRow("entity:a", "near", "entity:x"),
+        ConceptRelationRow("entity:x", "near", "entity:y"),
+        ConceptRelationRow("entity:y", "near", "entity:b"),
+        InteractionRow("me", "seen", "view"),
+    ]
+    for n in range(30):
+        rows += [
+            ConceptRow(f"entity:leaf{n}", "entity", f"leaf {n}"),
+            ConceptRelationRow("entity:hub", "near", f"entity:leaf{n}"),
+        ]
+    ingest(graph, rows, progress=False)
+
+    def kg(**limits: int) -> list[list[str]]:
+        search = find_paths(
+            graph, "me", "target", kinds=("knowledge_graph",), kg_limits=KGSearchLimits(**limits)
+        )
+        return [[n.id for n in p.nodes] for p in search.paths]
+
+    assert kg(max_degree=10) == [
+        ["me", "seen", "entity:a", "entity:x", "entity:y", "entity:b", "target"]
+    ]
+    assert kg(max_degree=100) == [["me", "seen", "entity:a", "entity:hub", "entity:b", "target"]]
+    # A frontier of one concept per step keeps only entity:hub (the first by id) out of
+    # entity:b; with the hub not expanded, nothing is left to search.
+    assert kg(max_degree=10, max_frontier=1) == []
+    # Past the hop limit nothing is found.
+    assert (
+        find_paths(
+            graph,
+            "me",
+            "target",
+            kinds=("knowledge_graph",),
+            max_hops=2,
+            kg_limits=KGSearchLimits(max_degree=10),
+        ).paths
+        == []
+    )
+
+
+def test_knowledge_graph_search_reports_a_missed_deadline(small_world: GraphClient) -> None:
+    # A deadline that has passed before the first step: the kind is reported as timed out,
+    # not answered with a partial path.
+    with pytest.raises(KGSearchTimeout):
+        kg_paths(small_world, "me", "aliens", deadline=0.0)
+    search = find_paths(small_world, "me", "aliens", kinds=("knowledge_graph",), timeout=1e-9)
+    assert search.timed_out == ("knowledge_graph",) and search.paths == []

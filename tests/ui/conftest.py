@@ -12,9 +12,8 @@ import json
 import shutil
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -78,12 +77,6 @@ class UiGraph:
     models: tuple[str, ...]
 
 
-def new_database(server: EmbeddedServer) -> ConnectionTarget:
-    name = f"ui{uuid.uuid4().hex[:12]}"
-    server.create_database(name)
-    return replace(server.target(), database=name)
-
-
 def build_graph(target: ConnectionTarget, models: tuple[str, ...] = ("lightgcn", "mf")) -> None:
     """Ingest the catalog, derive co-engagement, train ``models`` on one export, write back."""
     with GraphClient.open(target) as graph:
@@ -107,11 +100,19 @@ def build_graph(target: ConnectionTarget, models: tuple[str, ...] = ("lightgcn",
 
 
 @pytest.fixture(scope="session")
-def ui_graph(embedded_server: EmbeddedServer) -> Iterator[UiGraph]:
-    target = new_database(embedded_server)
-    build_graph(target)
-    yield UiGraph(target, ("lightgcn", "mf"))
-    embedded_server.drop_database(target.database)
+def ui_graph(
+    tmp_path_factory: pytest.TempPathFactory, make_engine_server: Callable[..., EmbeddedServer]
+) -> Iterator[UiGraph]:
+    """The explorer's graph, on a server of its own (the session server's single database
+    is reset by the graph tests in between), of the engine under test."""
+    server = make_engine_server(tmp_path_factory.mktemp("ui-graph"))
+    server.start()
+    try:
+        target = server.target()
+        build_graph(target)
+        yield UiGraph(target, ("lightgcn", "mf"))
+    finally:
+        server.stop()
 
 
 def settings_for(target: ConnectionTarget, data_dir: Path, **overrides: Any) -> Settings:
@@ -277,14 +278,19 @@ def measured() -> dict[str, float]:
     return MEASURED
 
 
-@pytest.fixture(scope="session")
-def graph_builder(embedded_server: EmbeddedServer) -> Callable[..., ConnectionTarget]:
-    """``graph_builder(models=...)``: a new database with the catalog and trained models."""
+@pytest.fixture
+def graph_builder(
+    server_factory: Callable[..., EmbeddedServer],
+) -> Callable[..., tuple[EmbeddedServer, ConnectionTarget]]:
+    """``graph_builder(models=...)``: a server of its own, started, holding the catalog and
+    trained models (stopped after the test)."""
 
-    def make(models: tuple[str, ...] = ("lightgcn",)) -> ConnectionTarget:
-        target = new_database(embedded_server)
+    def make(models: tuple[str, ...] = ("lightgcn",)) -> tuple[EmbeddedServer, ConnectionTarget]:
+        server = server_factory()
+        server.start()
+        target = server.target()
         build_graph(target, models)
-        return target
+        return server, target
 
     return make
 

@@ -308,7 +308,6 @@ def test_empty_explanation_says_why(page: Any, api_server: LiveServer, lonely_us
 
 def test_graph_down_keeps_recommendations_and_says_so(
     page: Any,
-    embedded_server: Any,
     graph_builder: Callable[..., Any],
     start_server: Callable[..., LiveServer],
     console: Any,
@@ -317,10 +316,10 @@ def test_graph_down_keeps_recommendations_and_says_so(
     """A graph that stops answering: history and explanations need it (503, said in words),
     recommendations come from memory and stay."""
     console.allow(503)
-    target = graph_builder(models=("lightgcn",))
+    graph_server, target = graph_builder(models=("lightgcn",))
     server = start_server(target)
     user = server.api("/users", limit=1)["users"][0]["id"]
-    embedded_server.drop_database(target.database)  # the graph is gone from now on
+    graph_server.stop()  # the graph is gone from now on
     open_user(page, server, user)
     assert len(shown_items(page)) == 10
     wait_ready(page, "history", ("error",))

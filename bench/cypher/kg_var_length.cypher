@@ -1,6 +1,6 @@
-// user -> item -> concept -[RELATED*]- concept <- recommended item: multi-hop through KG entities.
-// Variable-length bounds cannot be parameters in Cypher: the pattern allows up to 4 RELATED
-// hops and $max_hops cuts it shorter. params: user, item, max_hops (1..4), limit
+// The knowledge-graph explanation query that graphrec.explain.kg_search replaced, kept as the
+// peer of bench/explain_kg.py: RELATED*1..4 expanded undirected from every concept of every
+// item the user has, filtered by length only afterwards. params: user, item, max_hops, limit
 MATCH (u:User {id: $user})
 MATCH (rec:Item {id: $item})
 MATCH (u)-[r:INTERACTED]->(anchor:Item)-[h:HAS_CONCEPT]->(c1:Concept)

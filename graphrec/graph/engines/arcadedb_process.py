@@ -1,6 +1,6 @@
 """Entry point of the embedded server's background process.
 
-``graphrec db start`` runs ``python -m graphrec.graph.server_process ...`` in a
+``graphrec db start`` runs ``python -m graphrec.graph.engines.arcadedb_process ...`` in a
 new session, so the server outlives the command. This process hosts ArcadeDB
 (through ``arcadedb-embedded``'s bundled JVM) with its Neo4j Bolt plugin bound to
 127.0.0.1, creates the database on first start, and shuts the server down

@@ -1,0 +1,2 @@
+// params: name (an index name the server listed)
+DROP INDEX $name IF EXISTS
