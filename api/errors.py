@@ -1,11 +1,17 @@
-"""Errors as JSON ``{"detail": ...}`` with the status a client can act on.
+"""Errors as JSON ``{"detail": ..., "code": ...}`` with the status a client can act on.
+
+``code`` is stable and machine-readable (:data:`CODES` lists them); ``detail`` is for
+people and may change wording.
 
 - 422: invalid parameters or body, as a list of ``{type, loc, msg, input?, ctx?}``; the
   offending input is echoed only when it is small, with non-finite numbers spelled as
   strings (``"NaN"``) and lone surrogates escaped, so the error itself always encodes;
 - 404: a user, item, concept or model the index does not know;
 - 409: an item id that is taken; a reload that finds no model to serve;
-- 503: the graph cannot be reached (reads served from memory keep working);
+- 401: a missing or unknown API key; 403: a key without the scope, or a disabled endpoint;
+- 413: a body, or a batch, over its limit; 429: over the rate limit (with ``Retry-After``);
+- 503: the graph cannot be reached (reads served from memory keep working; the driver's
+  text is logged, not returned);
 - 500: anything else, with a generic message (the traceback goes to the log).
 """
 
@@ -18,14 +24,22 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from fastapi import FastAPI, Request, status
+from fastapi import FastAPI, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from graphrec.graph.errors import GraphError
 from graphrec.serving import NoModelError, UnknownError
+from graphrec.serving.errors import (
+    NoEmbeddingError,
+    UnknownConceptError,
+    UnknownItemError,
+    UnknownModelError,
+    UnknownUserError,
+)
 
-from .writes import GRAPH_FAILURES, ItemExistsError, unavailable
+from .writes import GRAPH_FAILURES, ItemExistsError
 
 log = logging.getLogger("graphrec.api")
 
@@ -33,8 +47,81 @@ log = logging.getLogger("graphrec.api")
 MAX_ECHOED_INPUT = 500
 
 
-def _detail(code: int, message: str) -> JSONResponse:
-    return JSONResponse({"detail": message}, status_code=code)
+#: The code an error of a status gets when nothing more specific applies.
+STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    408: "body_timeout",
+    409: "conflict",
+    413: "too_large",
+    422: "invalid_request",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "graph_unavailable",
+}
+
+#: Every ``code`` an error body may carry.
+CODES = frozenset(
+    {
+        *STATUS_CODES.values(),
+        "missing_api_key",
+        "invalid_api_key",
+        "insufficient_scope",
+        "endpoint_disabled",
+        "read_only",
+        "invalid_content_length",
+        "body_too_large",
+        "batch_too_large",
+        "unknown_user",
+        "unknown_item",
+        "unknown_concept",
+        "unknown_model",
+        "no_embedding",
+        "item_exists",
+        "no_model",
+        "explain_busy",
+    }
+)
+
+_UNKNOWN_CODES = (
+    (UnknownUserError, "unknown_user"),
+    (UnknownItemError, "unknown_item"),
+    (UnknownConceptError, "unknown_concept"),
+    (UnknownModelError, "unknown_model"),
+    (NoEmbeddingError, "no_embedding"),
+)
+
+#: What a client learns when the graph fails (the driver's text goes to the log only).
+GRAPH_UNAVAILABLE = "the graph is unreachable or did not answer in time; try again later"
+
+
+class ApiError(HTTPException):
+    """An HTTP error with its stable ``code``."""
+
+    def __init__(
+        self,
+        status_code: int,
+        detail: str,
+        *,
+        code: str,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        if code not in CODES:
+            raise ValueError(f"unregistered error code {code!r}")
+        super().__init__(status_code, detail, headers=headers)
+        self.code = code
+
+
+def body(status_code: int, detail: Any, code: str | None = None) -> dict[str, Any]:
+    """An error body: ``{"detail": detail, "code": code}`` (default: the status's code)."""
+    return {"detail": detail, "code": code or STATUS_CODES.get(status_code, "error")}
+
+
+def _detail(code: int, message: str, error_code: str | None = None) -> JSONResponse:
+    return JSONResponse(body(code, message, error_code), status_code=code)
 
 
 def _json_safe(value: Any) -> Any:
@@ -76,22 +163,34 @@ def _readable(error: Mapping[str, Any]) -> dict[str, Any]:
 async def _invalid(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     return JSONResponse(
-        {"detail": [_readable(error) for error in exc.errors()]},
+        body(422, [_readable(error) for error in exc.errors()]),
         status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
     )
 
 
+async def _http(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = getattr(exc, "code", None)
+    headers = getattr(exc, "headers", None)
+    response = JSONResponse(body(exc.status_code, exc.detail, code), status_code=exc.status_code)
+    if headers:
+        response.headers.update(headers)
+    return response
+
+
 async def _unknown(request: Request, exc: Exception) -> JSONResponse:
-    return _detail(status.HTTP_404_NOT_FOUND, str(exc))
+    code = next((c for kind, c in _UNKNOWN_CODES if isinstance(exc, kind)), "not_found")
+    return _detail(status.HTTP_404_NOT_FOUND, str(exc), code)
 
 
 async def _conflict(request: Request, exc: Exception) -> JSONResponse:
-    return _detail(status.HTTP_409_CONFLICT, str(exc))
+    code = "item_exists" if isinstance(exc, ItemExistsError) else "no_model"
+    return _detail(status.HTTP_409_CONFLICT, str(exc), code)
 
 
 async def _graph_unavailable(request: Request, exc: Exception) -> JSONResponse:
     log.warning("%s %s: graph unavailable: %s", request.method, request.url.path, exc)
-    return _detail(status.HTTP_503_SERVICE_UNAVAILABLE, str(unavailable(exc)))
+    return _detail(status.HTTP_503_SERVICE_UNAVAILABLE, GRAPH_UNAVAILABLE)
 
 
 async def _method_not_allowed(request: Request, exc: Exception) -> JSONResponse:
@@ -105,7 +204,9 @@ async def _method_not_allowed(request: Request, exc: Exception) -> JSONResponse:
         if re.fullmatch(pattern, path):
             methods.update(method.upper() for method in operations)
     headers = {"Allow": ", ".join(sorted(methods))} if methods else None
-    return JSONResponse({"detail": "Method Not Allowed"}, status_code=405, headers=headers)
+    return JSONResponse(
+        body(405, "Method Not Allowed", "method_not_allowed"), status_code=405, headers=headers
+    )
 
 
 async def _internal(request: Request, exc: Exception) -> JSONResponse:
@@ -116,6 +217,7 @@ async def _internal(request: Request, exc: Exception) -> JSONResponse:
 def install(app: FastAPI) -> None:
     """Register the handlers on ``app``."""
     app.add_exception_handler(RequestValidationError, _invalid)
+    app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(status.HTTP_405_METHOD_NOT_ALLOWED, _method_not_allowed)
     app.add_exception_handler(UnknownError, _unknown)
     app.add_exception_handler(ItemExistsError, _conflict)

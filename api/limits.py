@@ -1,4 +1,4 @@
-"""Request body limits: size (413) and time (408), answered as JSON ``{"detail": ...}``.
+"""Request body limits: size (413) and time (408), answered as JSON ``{"detail", "code"}``.
 
 Plain ASGI:
 
@@ -15,24 +15,29 @@ from __future__ import annotations
 
 import asyncio
 
-from fastapi import HTTPException, status
+from fastapi import status
 from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .errors import ApiError, body
 
-class BodyTooLargeError(HTTPException):
+
+class BodyTooLargeError(ApiError):
     def __init__(self, limit: int) -> None:
         super().__init__(
-            status.HTTP_413_CONTENT_TOO_LARGE, f"request body larger than {limit} bytes"
+            status.HTTP_413_CONTENT_TOO_LARGE,
+            f"request body larger than {limit} bytes",
+            code="body_too_large",
         )
 
 
-class BodyTimeoutError(HTTPException):
+class BodyTimeoutError(ApiError):
     def __init__(self, seconds: float) -> None:
         super().__init__(
             status.HTTP_408_REQUEST_TIMEOUT,
             f"request body timeout: the body did not arrive in full within {seconds:g} s",
+            code="body_timeout",
             headers={"Connection": "close"},
         )
 
@@ -51,14 +56,15 @@ class BodyLimitMiddleware:
         if declared is not None:
             if not declared.isdigit():
                 await JSONResponse(
-                    {"detail": "invalid Content-Length header"}, status.HTTP_400_BAD_REQUEST
+                    body(400, "invalid Content-Length header", "invalid_content_length"),
+                    status.HTTP_400_BAD_REQUEST,
                 )(scope, receive, send)
                 return
             if int(declared) > self.max_bytes:
                 error = BodyTooLargeError(self.max_bytes)
-                await JSONResponse({"detail": error.detail}, error.status_code)(
-                    scope, receive, send
-                )
+                await JSONResponse(
+                    body(error.status_code, error.detail, error.code), error.status_code
+                )(scope, receive, send)
                 return
         loop = asyncio.get_running_loop()
         received = 0

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from threadpoolctl import threadpool_limits
 
 from graphrec.config import Settings, get_settings
@@ -25,8 +26,10 @@ from graphrec.serving import NoModelError
 from . import errors, openapi
 from .limits import BodyLimitMiddleware
 from .metrics import Metrics, MetricsMiddleware
+from .ratelimit import RateLimitMiddleware
 from .routes import (
     admin,
+    batch,
     catalog,
     erasure,
     health,
@@ -45,16 +48,29 @@ log = logging.getLogger("graphrec.api")
 DESCRIPTION = """
 Recommendations from graph-trained embeddings, served from memory.
 
-* **Reads** (`/users/{id}/recommendations`, `/items/{id}/similar`) are open unless
-  `GRAPHREC_API_LOCK_READS` is set; they keep working while the graph is down.
+* **Keys** (`X-API-Key`): admin keys (`GRAPHREC_API_KEY`, `GRAPHREC_API_KEYS`) may do
+  everything; read keys (`GRAPHREC_API_READ_KEYS`) only read. Several keys of each scope
+  may be valid at once, for rotation. A missing or unknown key is 401, a key without the
+  scope 403.
+* **Reads about users** (`/users`, `/users/{id}`, `/users/{id}/recommendations`, their
+  explanations, `POST /recommendations/batch`) need a read or admin key, unless the
+  service runs with `--dev` or `GRAPHREC_API_LOCK_READS=false`. **Catalog reads**
+  (`/items/{id}`, `/items/{id}/similar`, `/models`, `/metrics`) are open unless
+  `GRAPHREC_API_LOCK_CATALOG` is set. Reads keep working while the graph is down.
+* **Explanations** name other users only as a count; their ids need an admin key and
+  `include_user_ids=true`. `explain=true` explains at most `GRAPHREC_API_EXPLAIN_MAX_ITEMS`
+  items per request (the rest are listed in `unexplained`).
 * **Writes** (`POST /interactions`, `POST /items`) and **admin** (`POST /admin/reload`)
-  need the `X-API-Key` header; they answer 503 while the graph is unreachable.
-* `/health` is open; with the key it also shows the graph's URI and error text.
+  need an admin key; they answer 503 while the graph is unreachable.
+* `/health` is open; with an admin key it also shows the graph's URI and error text.
+* **Rate limit** (`GRAPHREC_API_RATE_LIMIT`, off by default): per key, per process; 429
+  with `Retry-After`.
 * **The explorer page** (`/ui`) shows a user's history, recommendations and their
   explanation paths, through these same endpoints.
-* Errors are JSON `{"detail": ...}`: 404 unknown user/item/concept/model, 422 bad
-  parameters or body, 400 undecodable body or invalid Content-Length, 413 body too
-  large, 408 body not received in full in time, 503 graph unreachable.
+* Errors are JSON `{"detail": ..., "code": ...}` with a stable `code`: 401/403 keys and
+  scopes, 404 unknown user/item/concept/model, 422 bad parameters or body, 400
+  undecodable body or invalid Content-Length, 413 body or batch too large, 408 body not
+  received in full in time, 429 rate limited, 503 graph unreachable.
 """
 
 
@@ -63,31 +79,49 @@ class InsecureConfigError(RuntimeError):
 
 
 def check_security(options: ServiceOptions) -> None:
-    """Refuse writes without an API key, unless ``dev``.
+    """Refuse writes without an admin key, and locked reads without any key, unless ``dev``.
 
     Raises:
         InsecureConfigError: with what to set.
     """
     settings = options.settings
-    if settings.api_key is not None or options.dev:
+    if options.dev:
         return
-    if not options.read_only:
+    if not settings.admin_key_list() and not options.read_only:
         raise InsecureConfigError(
-            "refusing to start: writes are enabled but no API key is set; set GRAPHREC_API_KEY, "
-            "or run read-only (--read-only), or pass --dev for local development"
+            "refusing to start: writes are enabled but no admin API key is set; set "
+            "GRAPHREC_API_KEY (or GRAPHREC_API_KEYS), or run read-only (--read-only), or pass "
+            "--dev for local development"
         )
-    if settings.api_lock_reads:
+    locked = [
+        name
+        for name, on in (
+            ("GRAPHREC_API_LOCK_READS", settings.api_lock_reads),
+            ("GRAPHREC_API_LOCK_CATALOG", settings.api_lock_catalog),
+        )
+        if on
+    ]
+    if locked and not settings.has_keys:
         raise InsecureConfigError(
-            "refusing to start: GRAPHREC_API_LOCK_READS needs GRAPHREC_API_KEY to be set"
+            f"refusing to start: {' and '.join(locked)} need an API key to be set "
+            "(GRAPHREC_API_KEY, GRAPHREC_API_KEYS or GRAPHREC_API_READ_KEYS); or set "
+            f"{'=false and '.join(locked)}=false, or pass --dev for local development"
         )
+
+
+def operation_id(route: APIRoute) -> str:
+    """An operation's id: its endpoint function's name (``get_user``, ``batch_recommendations``)."""
+    return route.name
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Open the graph clients and load the index; close them on shutdown."""
     options: ServiceOptions = app.state.options
-    if options.dev and options.settings.api_key is None:
-        log.warning("--dev: write and admin endpoints accept requests without an API key")
+    if options.dev:
+        log.warning("--dev: reads about users are open to anyone who can reach the port")
+        if not options.settings.admin_key_list():
+            log.warning("--dev: write and admin endpoints accept requests without an API key")
     try:
         service = await ServiceState.open(options, app.state.metrics)
     except (GraphError, NoModelError) as exc:
@@ -117,7 +151,8 @@ def create_app(
 
     Args:
         settings: graphrec settings (default: read from the environment now).
-        dev: Accept writes without an API key (default: False).
+        dev: Open reads about users, and accept writes without an API key when no
+            admin key is set (default: False).
         read_only: Refuse writes (default: False).
         models: Models to serve (default: every model with an active version).
         default_model: The model used when a request names none (default:
@@ -127,7 +162,8 @@ def create_app(
             load, is retried while the graph answers (default: 5).
 
     Raises:
-        InsecureConfigError: writes enabled without an API key and not ``dev``.
+        InsecureConfigError: writes enabled without an admin key, or locked reads
+            without any key, and not ``dev``.
     """
     options = ServiceOptions(
         settings=settings or get_settings(),
@@ -145,12 +181,14 @@ def create_app(
         description=DESCRIPTION,
         version="0.1.0",
         lifespan=lifespan,
+        generate_unique_id_function=operation_id,
     )
     app.state.options = options
     app.state.metrics = metrics_store = Metrics()
     for router in (
         users.router,
         profiles.router,
+        batch.router,
         items.router,
         catalog.router,
         model_routes.router,
@@ -169,6 +207,7 @@ def create_app(
         max_bytes=options.settings.api_max_body_bytes,
         timeout=options.settings.api_body_timeout,
     )
+    app.add_middleware(RateLimitMiddleware, settings=options.settings)
     app.add_middleware(MetricsMiddleware, metrics=metrics_store)  # outermost: times everything
     return app
 

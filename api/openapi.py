@@ -2,7 +2,8 @@
 
 FastAPI declares the ``X-API-Key`` scheme on every operation whose dependencies
 read the header, whatever the configuration. Whether the key is checked depends
-on the settings (``api_key``, ``api_lock_reads``, ``--dev``, ``--read-only``),
+on the settings (the keys, ``api_lock_reads``, ``api_lock_catalog``, ``--dev``,
+``--read-only``),
 so :func:`install` rewrites each operation's ``security`` and its 401/403
 responses to say what this service does:
 
@@ -31,6 +32,7 @@ from .state import ServiceOptions
 
 class Access(StrEnum):
     READ = "read"
+    CATALOG = "catalog"
     WRITE = "write"
     ADMIN = "admin"
     OPTIONAL = "optional"  # reads the key when given (``has_admin_access``), never refuses
@@ -38,6 +40,7 @@ class Access(StrEnum):
 
 _CHECKS = {
     deps.require_read_access: Access.READ,
+    deps.require_catalog_access: Access.CATALOG,
     deps.require_write_access: Access.WRITE,
     deps.require_admin_access: Access.ADMIN,
 }
@@ -75,16 +78,19 @@ def _access(route: Any) -> Access | None:
 def _policy(access: Access, options: ServiceOptions) -> tuple[list[dict] | None, set[str]]:
     """``(security, documented error codes among 401/403)`` for an operation with ``access``."""
     settings = options.settings
-    keyed = settings.api_key is not None
+    admin_keyed = bool(settings.admin_key_list())
     required: list[dict] = [{deps.api_key_header.scheme_name: []}]
     if access is Access.OPTIONAL:
-        return ([*required, {}] if keyed else None), set()
-    if access is Access.READ and not settings.api_lock_reads:
-        return None, set()
-    if keyed:
-        return required, {"401", "403"}
-    if options.dev:  # no key and --dev: not checked
+        return ([*required, {}] if admin_keyed else None), set()
+    if access in (Access.READ, Access.CATALOG):
+        locked = settings.api_lock_reads if access is Access.READ else settings.api_lock_catalog
+        if not locked or options.dev:
+            return None, set()
+        return (required, {"401", "403"}) if settings.has_keys else (None, {"403"})
+    if options.dev and not admin_keyed:  # --dev without an admin key: not checked
         return None, ({"403"} if access is Access.WRITE and options.read_only else set())
+    if settings.has_keys:
+        return required, {"401", "403"}
     return None, {"403"}  # no key: disabled
 
 

@@ -26,9 +26,16 @@ MAX_CONCEPTS_PER_ITEM = 100
 
 
 class ErrorOut(BaseModel):
-    """Every error: ``{"detail": ...}`` (a message, or a list of field errors for 422)."""
+    """Every error: ``{"detail": ..., "code": ...}``: a message (or a list of field errors
+    for 422) and a stable machine-readable code."""
 
     detail: str | list[dict] = Field(examples=["unknown user 'u-404'"])
+    code: str = Field(
+        examples=["unknown_user"],
+        description="Stable error code, e.g. missing_api_key, invalid_api_key, "
+        "insufficient_scope, unknown_user, unknown_item, invalid_request, batch_too_large, "
+        "rate_limited, graph_unavailable.",
+    )
 
 
 # -- shared ------------------------------------------------------------------------------------------
@@ -75,6 +82,17 @@ class ExplanationPathOut(BaseModel):
     )
     nodes: list[PathNodeOut]
     relationships: list[PathRelationshipOut]
+    people: int | None = Field(
+        default=None,
+        description="Collaborative and attribute paths: how many other users the path goes "
+        "through (they appear only as this count).",
+        examples=[12],
+    )
+    user_ids: list[str] | None = Field(
+        default=None,
+        description="Collaborative paths, only for an admin key with include_user_ids=true: "
+        "some of those users' ids (at most 25).",
+    )
 
 
 class ExplanationOut(BaseModel):
@@ -146,6 +164,12 @@ class RecommendationsOut(BaseModel):
         description="With explain=true: True when some path queries ran out of time, so an "
         "item's best path may be missing or not the best.",
     )
+    unexplained: list[str] = Field(
+        default_factory=list,
+        description="With explain=true: items not explained, past the per-request cap "
+        "(GRAPHREC_API_EXPLAIN_MAX_ITEMS) or because the service was busy explaining.",
+    )
+    offset: int = Field(default=0, ge=0, description="Ranks skipped before the first item.")
 
 
 class SimilarItemsOut(BaseModel):

@@ -37,6 +37,7 @@ from graphrec.serving import (
 )
 from graphrec.writeback import ModelRecord
 
+from .explaining import ExplainPool
 from .metrics import Metrics
 from .writes import InteractionWriter, ItemExistsError, create_item, erase, ping, read_once
 
@@ -119,6 +120,7 @@ class ServiceState:
             retry_seconds=options.graph_retry_seconds,
             ping_timeout=self.ping_timeout,
         )
+        self.explainer = ExplainPool(options.settings.api_explain_concurrency)
         self._index_lock = asyncio.Lock()
         self._journal: list[tuple[str, list[str], float]] | None = None
 
@@ -181,6 +183,7 @@ class ServiceState:
 
     async def close(self) -> None:
         await self.writer.stop()
+        await asyncio.to_thread(self.explainer.close)
         await self.graph.close()
         await asyncio.to_thread(self.reader.close)
         await asyncio.to_thread(self.loader.close)
@@ -191,6 +194,8 @@ class ServiceState:
         return {
             "catalog_items": float(snapshot.catalog.num_items),
             "writer_queue": float(self.writer.queued),
+            "explanations_running": float(self.explainer.running),
+            "explanations_waiting": float(self.explainer.waiting),
             "model_version": {name: float(v.version) for name, v in snapshot.models.items()},
         }
 

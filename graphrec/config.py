@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import platformdirs
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -83,11 +83,56 @@ class Settings(BaseSettings):
     api_port: int = Field(default=8000, ge=1, le=65535)
     api_key: SecretStr | None = Field(
         default=None,
-        description="Key required in the X-API-Key header by write and admin endpoints. "
-        "The service refuses to start with writes enabled and no key, unless --dev.",
+        description="One admin key (the X-API-Key header): write, admin and read scope. "
+        "The service refuses to start with writes enabled and no admin key, unless --dev.",
+    )
+    api_keys: SecretStr | None = Field(
+        default=None,
+        description="More admin keys, comma-separated (several at once, for rotation).",
+    )
+    api_read_keys: SecretStr | None = Field(
+        default=None,
+        description="Read-scope keys, comma-separated: reads about users and the catalog, "
+        "no writes or admin.",
+    )
+    api_min_key_length: int = Field(
+        default=16, ge=1, description="Shortest API key accepted (checked at start-up)."
     )
     api_lock_reads: bool = Field(
-        default=False, description="Require the API key on read endpoints too."
+        default=True,
+        description="Reads about a user (recommendations, explanations, /users, /users/{id}) "
+        "need a read or admin key. `graphrec serve --dev` opens them.",
+    )
+    api_lock_catalog: bool = Field(
+        default=False,
+        description="Catalog reads (/items/{id}, /items/{id}/similar, /models, /metrics) "
+        "need a read or admin key too.",
+    )
+    api_rate_limit: float = Field(
+        default=0.0,
+        ge=0,
+        description="Requests per second each key (or, without a valid key, each client "
+        "address) may make, per process; 0 turns the limit off. Past it: 429 with Retry-After.",
+    )
+    api_rate_burst: int = Field(
+        default=20, ge=1, description="Requests a key may make at once before the rate applies."
+    )
+    api_explain_max_items: int = Field(
+        default=20,
+        ge=0,
+        description="Most items one recommendations request explains (explain=true); the "
+        "rest are listed as not explained.",
+    )
+    api_explain_concurrency: int = Field(
+        default=4,
+        ge=1,
+        description="Explanations computed at once in one process; the others wait, for at "
+        "most api_explain_timeout seconds per request, and are then left unexplained.",
+    )
+    api_batch_max_users: int = Field(
+        default=100,
+        ge=1,
+        description="Most users one POST /recommendations/batch may name (more: 413).",
     )
     api_max_body_bytes: int = Field(
         default=1_000_000, gt=0, description="Largest request body accepted."
@@ -135,9 +180,48 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
+    @model_validator(mode="after")
+    def _check_key_lengths(self) -> Settings:
+        for name, keys in (
+            ("GRAPHREC_API_KEY", self.admin_key_list(only="api_key")),
+            ("GRAPHREC_API_KEYS", self.admin_key_list(only="api_keys")),
+            ("GRAPHREC_API_READ_KEYS", self.read_key_list()),
+        ):
+            for position, key in enumerate(keys, 1):
+                if len(key) < self.api_min_key_length:
+                    raise ValueError(
+                        f"{name}: key {position} has {len(key)} characters; API keys need at "
+                        f"least {self.api_min_key_length} (GRAPHREC_API_MIN_KEY_LENGTH)"
+                    )
+        return self
+
+    def admin_key_list(self, *, only: str | None = None) -> list[str]:
+        """The admin keys: ``api_key`` (one key) and the comma-separated ``api_keys``."""
+        keys = []
+        if only in (None, "api_key") and self.api_key is not None:
+            keys += [self.api_key.get_secret_value()] if self.api_key.get_secret_value() else []
+        if only in (None, "api_keys"):
+            keys += _split_keys(self.api_keys)
+        return keys
+
+    def read_key_list(self) -> list[str]:
+        """The read-scope keys of ``api_read_keys``."""
+        return _split_keys(self.api_read_keys)
+
+    @property
+    def has_keys(self) -> bool:
+        """Whether any key (admin or read) is configured."""
+        return bool(self.admin_key_list() or self.read_key_list())
+
     @property
     def uses_embedded(self) -> bool:
         return self.neo4j_uri is None
+
+
+def _split_keys(value: SecretStr | None) -> list[str]:
+    if value is None:
+        return []
+    return [key.strip() for key in value.get_secret_value().split(",") if key.strip()]
 
 
 def get_settings(**overrides: object) -> Settings:

@@ -132,8 +132,9 @@ def run_demo(settings: Settings, options: DemoOptions) -> dict[str, PipelineResu
 def serve_api(settings: Settings, *, port: int | None, example_user: str) -> None:
     """Step 6: serve the models just written on 127.0.0.1 until Ctrl-C or SIGTERM.
 
-    Writes need the API key; without ``GRAPHREC_API_KEY`` the demo makes one for
-    this run and prints it. The port is ``port``, else ``GRAPHREC_API_PORT``
+    Reads are open (``--dev`` semantics: the demo serves on 127.0.0.1 for local use);
+    writes need the API key; without ``GRAPHREC_API_KEY`` the demo makes one for this
+    run and prints it. The port is ``port``, else ``GRAPHREC_API_PORT``
     when free, else any free port.
     """
     import uvicorn
@@ -147,7 +148,7 @@ def serve_api(settings: Settings, *, port: int | None, example_user: str) -> Non
         raise typer.BadParameter(f"port {port} on {host} is taken", param_hint="--port")
     key = settings.api_key or SecretStr(secrets.token_urlsafe(24))
     # model_copy does not validate: the key must already be a SecretStr, as the app reads it.
-    app = create_app(settings.model_copy(update={"api_key": key}))
+    app = create_app(settings.model_copy(update={"api_key": key}), dev=True)
     server = uvicorn.Server(
         uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
     )

@@ -6,11 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter
 
-from ..deps import IndexDep, ReadAccess
+from ..deps import CatalogAccess, IndexDep
 from ..schemas import ItemConceptOut, ItemOut
 from ._common import errors, id_path, parse_id
 
-router = APIRouter(prefix="/items", tags=["items"], dependencies=[ReadAccess])
+router = APIRouter(prefix="/items", tags=["items"], dependencies=[CatalogAccess])
 
 
 @router.get(

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, status
 
 from graphrec.serving import Ranking, ScoredItem, Source, similar_items, vector_index_name
 
-from ..deps import IndexDep, ReadAccess, StateDep, WriteAccess
+from ..deps import CatalogAccess, IndexDep, StateDep, WriteAccess
 from ..schemas import ColdStartOut, ItemCreate, ItemCreated, ModelRef, SimilarItemsOut
 from ..state import Index, ServiceState
 from ..writes import read_once
@@ -25,7 +25,8 @@ router = APIRouter(prefix="/items", tags=["items"])
     response_model=SimilarItemsOut,
     responses=errors(401, 403, 404, 422),
     summary="Items similar to an item",
-    dependencies=[ReadAccess],
+    operation_id="similar_items",
+    dependencies=[CatalogAccess],
 )
 async def similar(
     state: StateDep,

@@ -7,12 +7,12 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 
-from ..deps import ReadAccess, StateDep
+from ..deps import CatalogAccess, StateDep
 from ..metrics import PROMETHEUS_CONTENT_TYPE
 from ..schemas import MetricsOut
 from ._common import errors
 
-router = APIRouter(tags=["operations"], dependencies=[ReadAccess])
+router = APIRouter(tags=["operations"], dependencies=[CatalogAccess])
 
 
 @router.get(

@@ -7,11 +7,11 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from ..deps import IndexDep, ReadAccess
+from ..deps import CatalogAccess, IndexDep
 from ..schemas import ModelsOut, ServedModelOut
 from ._common import errors
 
-router = APIRouter(prefix="/models", tags=["models"], dependencies=[ReadAccess])
+router = APIRouter(prefix="/models", tags=["models"], dependencies=[CatalogAccess])
 
 
 @router.get(

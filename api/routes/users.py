@@ -1,23 +1,17 @@
-"""``GET /users/{user_id}/recommendations``."""
+"""``GET /users/{user_id}/recommendations`` and its explanations."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, status
 
-from graphrec.explain import Explanation, PathSearch, explain
-from graphrec.schema import MAX_ID_LENGTH
-from graphrec.serving import (
-    Source,
-    UnknownUserError,
-    recommend,
-    user_vector,
-    vector_lookup,
-)
+from graphrec.explain import Explanation, PathSearch
+from graphrec.schema import MAX_ID_LENGTH, InvalidIdError, normalize_id
+from graphrec.serving import MAX_K, Ranking, Source, UnknownUserError, recommend, user_vector
 
-from ..deps import IndexDep, ReadAccess, StateDep
+from ..deps import ApiKey, IndexDep, ReadAccess, StateDep, has_admin_access
+from ..errors import ApiError
 from ..schemas import ExplanationOut, ExplanationPathOut, ModelRef, RecommendationsOut
 from ..state import Index, ServiceState
 from ._common import (
@@ -32,6 +26,69 @@ from ._common import (
 )
 
 router = APIRouter(prefix="/users", tags=["recommendations"], dependencies=[ReadAccess])
+
+#: Most ids one ``exclude=`` list may hold.
+MAX_EXCLUDE = 1_000
+
+#: ``?include_user_ids=``: other users' ids on collaborative paths (admin key only).
+IncludeUserIds = Annotated[
+    bool,
+    Query(
+        description="Collaborative paths: add some of the other users' ids (`user_ids`). "
+        "Needs an admin key (403 otherwise); without it paths give a count only."
+    ),
+]
+#: ``?offset=``: paging past k.
+Offset = Annotated[
+    int,
+    Query(
+        ge=0,
+        le=MAX_K - 1,
+        description=f"Skip this many ranks: ranks offset + 1 to offset + k (none past {MAX_K}).",
+    ),
+]
+#: ``?exclude=``: item ids left out.
+Exclude = Annotated[
+    list[str],
+    Query(
+        max_length=MAX_EXCLUDE,
+        description="Item ids to leave out (repeat the parameter for several); ids not in "
+        "the catalog are ignored.",
+        examples=[["318", "858"]],
+    ),
+]
+
+
+def user_ids_allowed(state: ServiceState, key: str | None, include_user_ids: bool) -> bool:
+    """Whether to show other users' ids: asked for, and with an admin key (else 403)."""
+    if include_user_ids and not has_admin_access(state, key):
+        raise ApiError(
+            status.HTTP_403_FORBIDDEN,
+            "include_user_ids=true needs an admin key",
+            code="insufficient_scope",
+        )
+    return include_user_ids
+
+
+def parse_exclude(values: list[str]) -> list[str]:
+    """The ``exclude`` ids, normalised; a value that is no valid id names no item: ignored."""
+    ids = []
+    for value in values:
+        try:
+            ids.append(normalize_id(value, field="exclude"))
+        except InvalidIdError:
+            continue
+    return ids
+
+
+async def rank_user(state: ServiceState, index: Index, user_id: str, **options: object) -> Ranking:
+    """:func:`recommend`, with the popularity fallback for a user only the graph knows."""
+    try:
+        return recommend(index.snapshot, index.state, user_id, **options)  # type: ignore[arg-type]
+    except UnknownUserError:
+        if not await state.user_exists(user_id):
+            raise
+        return recommend(index.snapshot, index.state, user_id, known_user=True, **options)  # type: ignore[arg-type]
 
 
 @router.get(
@@ -65,48 +122,54 @@ async def user_recommendations(
         bool,
         Query(
             alias="explain",
-            description="Add the best explanation path per item (one set of graph queries per item).",
+            description="Add the best explanation path per item (one set of graph queries "
+            "per item), for at most GRAPHREC_API_EXPLAIN_MAX_ITEMS items (default 20); the "
+            "others are listed in `unexplained`.",
         ),
     ] = False,
+    exclude: Exclude = [],  # noqa: B006 (FastAPI copies defaults)
+    offset: Offset = 0,
+    include_user_ids: IncludeUserIds = False,
+    key: ApiKey = None,
 ) -> RecommendationsOut:
     """Items for a user, best first, with the model's score, title and rank.
 
     A user who interacted through `POST /interactions` after the model version
     was written is folded in from their items without retraining. A user the
     graph knows but with nothing to rank from gets the most popular items,
-    flagged `fallback: true`. Unknown users get 404.
+    flagged `fallback: true`. Unknown users get 404. `offset` pages past `k`
+    (ranks `offset + 1` to `offset + k`); `exclude` leaves items out.
     """
     user_id = parse_id(user_id, "user_id")
+    with_ids = user_ids_allowed(state, key, include_user_ids)
     if concept is not None:
         concept = parse_concept(concept)
-    options = {
-        "k": k,
-        "model": model,
-        "exclude_seen": exclude_seen,
-        "concept": concept,
-        "diversity": diversity,
-    }
-    try:
-        ranking = recommend(index.snapshot, index.state, user_id, **options)
-    except UnknownUserError:
-        if not await state.user_exists(user_id):
-            raise
-        ranking = recommend(index.snapshot, index.state, user_id, known_user=True, **options)
-    explanations, partial = None, False
+    ranking = await rank_user(
+        state,
+        index,
+        user_id,
+        k=k,
+        model=model,
+        exclude_seen=exclude_seen,
+        concept=concept,
+        diversity=diversity,
+        exclude=parse_exclude(exclude),
+        offset=offset,
+    )
+    explanations, partial, unexplained = None, False, []
     if explain_items:
-        best = await asyncio.gather(
-            *(
-                _explain(
-                    state, index, ranking.model, user_id, item.item_id, max_paths=1, max_hops=3
-                )
-                for item in ranking.items
-            )
+        cap = state.settings.api_explain_max_items
+        wanted = [item.item_id for item in ranking.items]
+        done = await state.explainer.many(
+            state, index, ranking.model, user_id, wanted[:cap], max_paths=1, max_hops=3
         )
         explanations = {
-            item.item_id: (_path_out(found.paths[0]) if found.paths else None)
-            for item, found in zip(ranking.items, best, strict=True)
+            item: (_path_out(found.paths[0], with_ids) if found.paths else None)
+            for item, found in done.found.items()
+            if found is not None
         }
-        partial = any(found.partial for found in best)
+        partial = any(found.partial for found in done.found.values() if found is not None)
+        unexplained = [*done.skipped, *wanted[cap:]]
     return RecommendationsOut(
         user_id=user_id,
         model=model_ref(ranking),
@@ -115,6 +178,8 @@ async def user_recommendations(
         items=scored_items(ranking),
         explanations=explanations,
         explanations_partial=partial,
+        unexplained=unexplained,
+        offset=offset,
     )
 
 
@@ -123,6 +188,7 @@ async def user_recommendations(
     response_model=ExplanationOut,
     responses=errors(401, 403, 404, 422, 503),
     summary="Why an item suits a user: paths through the graph",
+    operation_id="explain_recommendation",
 )
 async def explanation(
     state: StateDep,
@@ -140,14 +206,20 @@ async def explanation(
             description="Model whose embeddings rank the paths (default: the service's).",
         ),
     ] = None,
+    include_user_ids: IncludeUserIds = False,
+    key: ApiKey = None,
 ) -> ExplanationOut:
     """Real paths from the user to the item (collaborative, content, knowledge graph,
     co-engagement, user attribute), ranked by the model's embeddings, each with a sentence.
 
-    An empty list means no path within the limits connects them.
+    An empty list means no path within the limits connects them. Other users appear only
+    as a count (`people`); their ids only for an admin key with `include_user_ids=true`.
+    503 (`explain_busy`, with Retry-After) when the service's explanation slots stay taken
+    for the whole explanation timeout.
     """
     user_id = parse_id(user_id, "user_id")
     item_id = parse_id(item_id, "item_id")
+    with_ids = user_ids_allowed(state, key, include_user_ids)
     vectors = index.snapshot.model(model)
     index.snapshot.catalog.position(item_id)  # 404 for an unknown item
     try:
@@ -155,9 +227,23 @@ async def explanation(
     except UnknownUserError:
         if not await state.user_exists(user_id):
             raise
-    found = await _explain(
-        state, index, vectors.name, user_id, item_id, max_paths=max_paths, max_hops=max_hops
+    found = await state.explainer.run(
+        state,
+        index,
+        vectors.name,
+        user_id,
+        item_id,
+        max_paths=max_paths,
+        max_hops=max_hops,
+        wait=state.settings.api_explain_timeout,
     )
+    if found is None:
+        raise ApiError(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            "too many explanations in progress; try again shortly",
+            code="explain_busy",
+            headers={"Retry-After": "1"},
+        )
     reason = None
     if not found.paths:
         reason = (
@@ -171,43 +257,16 @@ async def explanation(
         user_id=user_id,
         item_id=item_id,
         model=ModelRef(name=vectors.name, version=vectors.version),
-        paths=[_path_out(p) for p in found.paths],
+        paths=[_path_out(p, with_ids) for p in found.paths],
         reason=reason,
         partial=found.partial,
         timed_out=list(found.timed_out),
     )
 
 
-async def _explain(
-    state: ServiceState,
-    index: Index,
-    model: str,
-    user_id: str,
-    item_id: str,
-    *,
-    max_paths: int,
-    max_hops: int,
-) -> PathSearch:
-    catalog, state_now = index.snapshot.catalog, index.state
-    vectors = vector_lookup(index.snapshot.model(model), catalog, state_now)
-
-    def degree(item_id: str) -> float:  # from memory: no extra query per explanation
-        position = catalog.item_pos.get(item_id)
-        return 1.0 if position is None else float(state_now.popularity[position])
-
-    # Graph failures propagate to the app's handlers (503).
-    return await asyncio.to_thread(
-        explain,
-        state.reader,
-        user_id,
-        item_id,
-        vectors,
-        max_paths=max_paths,
-        max_hops=max_hops,
-        timeout=state.settings.api_explain_timeout,
-        degree=degree,
-    )
+def _path_out(path: Explanation, include_user_ids: bool = False) -> ExplanationPathOut:
+    data = path.as_dict(include_user_ids=include_user_ids)
+    return ExplanationPathOut.model_validate(data, from_attributes=False)
 
 
-def _path_out(path: Explanation) -> ExplanationPathOut:
-    return ExplanationPathOut.model_validate(path.as_dict(), from_attributes=False)
+__all__ = ["PathSearch", "rank_user", "router"]

@@ -81,12 +81,18 @@ export async function get(path, params = {}) {
     }
     if (response.ok) return body;
     const detail = body && body.detail !== undefined ? body.detail : response.statusText;
-    const keyRejected = response.status === 403 && key && /key/i.test(describeDetail(detail));
+    // 401 missing_api_key: none given; 401 invalid_api_key, or 403 insufficient_scope: the
+    // key given does not do.
+    const code = body && body.code;
+    const keyRejected =
+      Boolean(key) &&
+      (code === "invalid_api_key" ||
+        code === "insufficient_scope" ||
+        (response.status === 403 && /key/i.test(describeDetail(detail))));
     if (response.status === 401 || keyRejected) {
-      const reason =
-        response.status === 401
-          ? "Reading from this API needs a key."
-          : "That key was not accepted. Try another one.";
+      const reason = keyRejected
+        ? "That key was not accepted. Try another one."
+        : "Reading from this API needs a key.";
       if (keyRejected) forgetKey();
       if (await newKey(reason)) continue;
       throw new ApiError(401, "no API key given: this API needs one for reads", path);

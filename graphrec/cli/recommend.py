@@ -110,6 +110,8 @@ def recommend_command(
             "items": [vars(item) for item in ranking.items],
             "explanations": None,
             "explanations_partial": False,  # no deadline here: every path query runs to the end
+            "unexplained": [],  # no per-request cap here
+            "offset": 0,
         }
         if with_explanations:
             snapshot = index.snapshot

@@ -42,7 +42,9 @@ def serve_command(
     dev: Annotated[
         bool,
         typer.Option(
-            "--dev", help="Development: accept write and admin requests without an API key."
+            "--dev",
+            help="Development: open reads about users to anyone who can reach the port, and "
+            "accept write and admin requests without a key when no admin key is set.",
         ),
     ] = False,
     read_only: Annotated[
@@ -54,9 +56,11 @@ def serve_command(
     """Serve recommendations over REST: top-k, similar items, interactions, cold-start items.
 
     At start-up, loads the active model versions' embeddings, the catalog and
-    the users' seen items from the graph into memory. Writes and
-    POST /admin/reload need the X-API-Key header (GRAPHREC_API_KEY); without a
-    key the service refuses to start unless --dev or --read-only. One process
+    the users' seen items from the graph into memory. Reads about users need a
+    read or admin key in the X-API-Key header (GRAPHREC_API_READ_KEYS,
+    GRAPHREC_API_KEY, GRAPHREC_API_KEYS); writes and POST /admin/reload an admin
+    key; without an admin key the service refuses to start unless --dev or
+    --read-only. One process
     serves one in-memory index: scale out with more processes behind a load
     balancer (each loads its own index; POST /admin/reload each after a new
     model version). OpenAPI docs at /docs.

@@ -3,7 +3,7 @@
 Five kinds of path, each found by Cypher in ``cypher/explain/`` (one statement per kind;
 the knowledge-graph kind takes a few bounded steps, :mod:`graphrec.explain.kg_search`):
 
-- **collaborative**: you ─INTERACTED→ *anchor* ←INTERACTED─ other user ─INTERACTED→ *item*
+- **collaborative**: you ─INTERACTED→ *anchor* ←INTERACTED─ N other users ─INTERACTED→ *item*
 - **content**: you ─INTERACTED→ *anchor* ─HAS_CONCEPT→ concept ←HAS_CONCEPT─ *item*
 - **knowledge_graph**: you → *anchor* → concept ─RELATED─ … ─RELATED─ concept ← *item*
 - **co_engagement**: you ─INTERACTED→ *anchor* ─CO_ENGAGED─ *item*
@@ -14,6 +14,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+#: Other users' ids a collaborative path keeps at most (shown only where asked for).
+MAX_USER_IDS = 25
 
 #: Path kinds, in the order they are queried.
 PATH_KINDS = ("co_engagement", "content", "collaborative", "knowledge_graph", "attribute")
@@ -42,10 +45,22 @@ class Explanation:
     anchor_id: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
 
-    def as_dict(self) -> dict[str, Any]:
-        """The public form (what the API and ``--json`` return): no ranking internals."""
+    @property
+    def people(self) -> int | None:
+        """How many other users the path goes through (collaborative and attribute paths)."""
+        count = self.details.get("people", self.details.get("others"))
+        return None if count is None else int(count)
+
+    def as_dict(self, *, include_user_ids: bool = False) -> dict[str, Any]:
+        """The public form (what the API and ``--json`` return): no ranking internals, and
+        other users only as a count (``people``); their ids only with ``include_user_ids``
+        (at most :data:`MAX_USER_IDS`, for collaborative paths)."""
         data = asdict(self)
-        return {key: data[key] for key in ("kind", "score", "sentence", "nodes", "relationships")}
+        out = {key: data[key] for key in ("kind", "score", "sentence", "nodes", "relationships")}
+        out["people"] = self.people
+        ids = self.details.get("user_ids")
+        out["user_ids"] = list(ids) if include_user_ids and ids is not None else None
+        return out
 
 
 @dataclass

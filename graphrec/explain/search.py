@@ -17,7 +17,7 @@ from graphrec.explain.kg_search import (
     KGSearchTimeout,
     kg_paths,
 )
-from graphrec.explain.paths import PATH_KINDS, Explanation, PathSearch
+from graphrec.explain.paths import MAX_USER_IDS, PATH_KINDS, Explanation, PathSearch
 from graphrec.explain.sentences import PathBuilder
 from graphrec.graph.client import GraphClient
 
@@ -67,6 +67,8 @@ def find_paths(
             )
             continue
         params: dict[str, Any] = {"user": user_id, "item": item_id, "limit": per_kind}
+        if kind == "collaborative":
+            params["max_ids"] = MAX_USER_IDS
         queries[kind] = graph.submit_read(f"explain/{kind}", timeout_=timeout, **params)
     answered: dict[str, float] = {}  # kind -> when its rows arrived
     for kind, future in queries.items():

@@ -61,9 +61,18 @@ class PathBuilder:
         anchor = _title(row["anchor_title"], row["anchor_id"])
         because = f"Because you {_verb(row['kind'])} {anchor}"
         if kind == "collaborative":
-            nodes += [PathNode(row["other_id"], NodeLabel.USER), self.item]
+            people = int(row["people"])
+            group = "1 person" if people == 1 else f"{people} people"
+            nodes += [PathNode(group, NodeLabel.USER), self.item]
             rels += [PathRelationship(RelType.INTERACTED), PathRelationship(RelType.INTERACTED)]
-            sentence = f"{because}, and people who did that also liked {item_name}"
+            sentence = f"{group} who interacted with {anchor} also interacted with {item_name}"
+            details = {
+                "weight": row["weight"],
+                "ts": row["ts"],
+                "people": people,
+                "user_ids": list(row["other_ids"]),
+            }
+            return Explanation(kind, nodes, rels, 0.0, sentence, row["anchor_id"], details)
         elif kind == "content":
             nodes += [
                 PathNode(row["concept_id"], NodeLabel.CONCEPT, row["concept_name"]),

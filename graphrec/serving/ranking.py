@@ -20,7 +20,7 @@ and :math:`\lambda` the ``diversity`` argument.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -93,10 +93,12 @@ def mmr(relevance: np.ndarray, unit: np.ndarray, k: int, diversity: float) -> np
     return np.asarray(picked, dtype=np.int64)
 
 
-def _ranked(catalog: Catalog, positions: np.ndarray, scores: np.ndarray) -> list[ScoredItem]:
+def _ranked(
+    catalog: Catalog, positions: np.ndarray, scores: np.ndarray, start: int = 1
+) -> list[ScoredItem]:
     return [
         ScoredItem(catalog.item_ids[p], catalog.titles[p], float(s), rank)
-        for rank, (p, s) in enumerate(zip(positions.tolist(), scores.tolist(), strict=True), 1)
+        for rank, (p, s) in enumerate(zip(positions.tolist(), scores.tolist(), strict=True), start)
     ]
 
 
@@ -111,6 +113,8 @@ def recommend(
     concept: str | None = None,
     diversity: float = 0.0,
     known_user: bool = False,
+    exclude: Sequence[str] = (),
+    offset: int = 0,
 ) -> Ranking:
     """Top-``k`` items for ``user_id``.
 
@@ -126,12 +130,17 @@ def recommend(
         known_user: The caller knows the user exists (in the graph) although the
             index has nothing on them: answer with the popularity fallback
             instead of raising (default: False).
+        exclude: Item ids to leave out (ids not in the catalog are ignored).
+        offset: Skip the first ``offset`` items of the ranking: ranks ``offset + 1``
+            to ``offset + k``, none past rank :data:`MAX_K` (default: 0).
 
     Raises:
-        UnknownUserError, UnknownModelError, UnknownConceptError, ValueError (bad ``k``
-        or ``diversity``).
+        UnknownUserError, UnknownModelError, UnknownConceptError, ValueError (bad ``k``,
+        ``offset`` or ``diversity``).
     """
     check_k(k)
+    if not 0 <= offset < MAX_K:
+        raise ValueError(f"offset must be between 0 and {MAX_K - 1}, got {offset}")
     if not 0.0 <= diversity <= 1.0:
         raise ValueError(f"diversity must be between 0 and 1, got {diversity}")
     vectors = snapshot.model(model)
@@ -156,13 +165,23 @@ def recommend(
         scores = restricted
     if exclude_seen:
         scores[state.seen(user_id)] = -np.inf
+    excluded = [catalog.item_pos[i] for i in exclude if i in catalog.item_pos]
+    if excluded:
+        scores[np.asarray(excluded, dtype=np.int64)] = -np.inf
 
+    depth = min(offset + k, MAX_K)
     if diversity > 0 and query is not None:
-        pool = top_k(scores, max(k * MMR_POOL_FACTOR, MMR_MIN_POOL))
-        order = pool[mmr(scores[pool], vectors.item_unit[pool], k, diversity)]
+        pool = top_k(scores, max(depth * MMR_POOL_FACTOR, MMR_MIN_POOL))
+        order = pool[mmr(scores[pool], vectors.item_unit[pool], depth, diversity)]
     else:
-        order = top_k(scores, k)
-    return Ranking(vectors.name, vectors.version, source, _ranked(catalog, order, scores[order]))
+        order = top_k(scores, depth)
+    order = order[offset:]
+    return Ranking(
+        vectors.name,
+        vectors.version,
+        source,
+        _ranked(catalog, order, scores[order], start=offset + 1),
+    )
 
 
 def similar_items(

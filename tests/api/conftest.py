@@ -273,20 +273,24 @@ def make_app(tmp_path: Path) -> Callable[..., FastAPI]:
 def shared_client(
     served_slot: ServedSlot, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[TestClient]:
-    """One running app on the shared (read-only) graph for a whole test module."""
+    """One running app on the shared (read-only) graph for a whole test module, sending the
+    API key (reads about users need one)."""
     shared_graph = served_slot.ensure()
     app = create_app(settings_for(shared_graph.target, tmp_path_factory.mktemp("api")))
     with TestClient(app) as client:
+        client.headers["X-API-Key"] = API_KEY
         yield client
 
 
 @pytest.fixture
 def client_for(make_app: Callable[..., FastAPI]) -> Iterator[Callable[..., TestClient]]:
-    """``client_for(graph, **settings)``: a started TestClient, closed after the test."""
+    """``client_for(graph, **settings)``: a started TestClient sending the API key, closed
+    after the test."""
     clients: list[TestClient] = []
 
     def start(graph: ServedGraph, **kwargs: Any) -> TestClient:
         client = TestClient(make_app(graph, **kwargs))
+        client.headers["X-API-Key"] = API_KEY
         client.__enter__()
         clients.append(client)
         return client

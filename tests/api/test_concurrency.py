@@ -45,7 +45,7 @@ def test_concurrent_interactions_lose_nothing(
 
     with serve(make_app(module_graph)) as server:
         results = asyncio.run(scenario(server.url))
-        with httpx.Client(base_url=server.url) as client:
+        with httpx.Client(base_url=server.url, headers={"X-API-Key": api_key}) as client:
             seen_in_memory = {
                 f"conc-{u}": client.get(
                     f"/users/conc-{u}/recommendations", params={"k": 1000}

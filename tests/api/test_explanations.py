@@ -30,7 +30,13 @@ def test_explanation_paths_are_real(
             assert path["nodes"][0] == {"id": user, "label": "User", "name": None}
             assert path["nodes"][-1]["id"] == item
             assert len(path["relationships"]) == len(path["nodes"]) - 1
-            assert path["sentence"].startswith("Because")
+            if path["kind"] == "collaborative":  # other users only as a count
+                people = path["people"]
+                assert people >= 1 and path["user_ids"] is None
+                assert path["nodes"][2]["id"] == ("1 person" if people == 1 else f"{people} people")
+                assert path["sentence"].startswith(f"{path['nodes'][2]['id']} who interacted with")
+            else:
+                assert path["sentence"].startswith("Because")
             if path["kind"] in ("collaborative", "content", "co_engagement"):
                 anchor = path["nodes"][1]["id"]
                 seen = graph.run(

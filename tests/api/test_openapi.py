@@ -94,11 +94,24 @@ KEY = [{"APIKeyHeader": []}]
 OPTIONAL_KEY = [{"APIKeyHeader": []}, {}]
 
 
+ADMIN_KEY = "admin-key-0123456789"
+CATALOG_READS = {
+    "GET /items/{item_id}",
+    "GET /items/{item_id}/similar",
+    "GET /models",
+    "GET /metrics",
+}
+
+
 def test_security_is_declared_where_it_is_enforced(tmp_path: Path) -> None:
-    ops = _security(_document(tmp_path, api_key="k"))
+    ops = _security(_document(tmp_path, api_key=ADMIN_KEY))
     reads = [op for op in ops if op.startswith("GET ") and op != "GET /health"]
-    assert {"GET /users/{user_id}/recommendations", "GET /metrics"} <= set(reads)
-    for read in reads:
+    user_reads = [*(op for op in reads if op not in CATALOG_READS), "POST /recommendations/batch"]
+    assert {"GET /users/{user_id}/recommendations", "GET /users/{user_id}"} <= set(user_reads)
+    for read in user_reads:  # locked by default
+        security, codes = ops[read]
+        assert security == KEY and {"401", "403"} <= set(codes), read
+    for read in CATALOG_READS:  # open by default
         security, codes = ops[read]
         assert security is None and "401" not in codes and "403" not in codes, read
     for write in ("POST /interactions", "POST /items", "POST /admin/reload"):
@@ -106,8 +119,11 @@ def test_security_is_declared_where_it_is_enforced(tmp_path: Path) -> None:
         assert security == KEY and {"401", "403"} <= set(codes), write
     assert ops["GET /health"][0] == OPTIONAL_KEY  # the key only adds detail
 
-    locked = _security(_document(tmp_path, api_key="k", api_lock_reads=True))
-    for read in reads:
+    opened = _security(_document(tmp_path, api_key=ADMIN_KEY, api_lock_reads=False))
+    for read in user_reads:
+        assert opened[read][0] is None, read
+    locked = _security(_document(tmp_path, api_key=ADMIN_KEY, api_lock_catalog=True))
+    for read in CATALOG_READS:
         security, codes = locked[read]
         assert security == KEY and {"401", "403"} <= set(codes), read
 
@@ -115,14 +131,16 @@ def test_security_is_declared_where_it_is_enforced(tmp_path: Path) -> None:
     for operation, (security, codes) in dev.items():
         assert security is None and "401" not in codes and "403" not in codes, operation
 
-    read_only = _security(_document(tmp_path, app_options={"read_only": True}))
+    read_only = _security(
+        _document(tmp_path, api_lock_reads=False, app_options={"read_only": True})
+    )
     for write in ("POST /interactions", "POST /items", "POST /admin/reload"):
         security, codes = read_only[write]  # no key configured: always 403, no key helps
         assert security is None and "403" in codes and "401" not in codes, write
 
 
 def test_body_operations_document_400_and_408(tmp_path: Path) -> None:
-    document = _document(tmp_path, api_key="k")
+    document = _document(tmp_path, api_key=ADMIN_KEY)
     for path in ("/interactions", "/items"):
         assert {"400", "408", "413", "422"} <= set(document["paths"][path]["post"]["responses"])
     body = document["paths"]["/interactions"]["post"]["requestBody"]["content"]

@@ -103,6 +103,11 @@ def test_requests_that_need_the_graph_fail_fast_with_503(
     health, seconds = _timed(lambda: client.get("/health"))
     assert health.json()["status"] == "degraded" and seconds < FAIL_FAST
     assert "Couldn't connect" in health.json()["graph"]["error"]  # the driver's words, with the key
+    # Error bodies never carry the driver's words or the graph's address, whoever asks.
+    uri = health.json()["graph"]["uri"]
+    for name, (response, _) in answers.items():
+        assert response.json()["code"] == "graph_unavailable", name
+        assert uri not in response.text and "Couldn't connect" not in response.text, name
     anonymous = client.get("/health", headers={"X-API-Key": ""}).json()["graph"]
     assert anonymous == {
         "reachable": False,

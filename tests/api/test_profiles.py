@@ -183,11 +183,11 @@ def test_models_list_what_the_model_node_holds(
 def test_new_reads_are_locked_with_the_others(
     client_for: Callable[..., TestClient], shared_graph: Any, api_key: str, trained: Any
 ) -> None:
-    client = client_for(shared_graph, api_lock_reads=True)
+    client = client_for(shared_graph, api_lock_reads=True, api_lock_catalog=True)
     user, item = trained.embeddings["User"].ids[0], trained.embeddings["Item"].ids[0]
     for path in (f"/users/{user}", "/users", f"/items/{item}", "/models"):
-        assert client.get(path).status_code == 401, path
-        assert client.get(path, headers={"X-API-Key": "nope"}).status_code == 403
+        assert client.get(path, headers={"X-API-Key": ""}).status_code == 401, path
+        assert client.get(path, headers={"X-API-Key": "nope"}).status_code == 401
         assert client.get(path, headers={"X-API-Key": api_key}).status_code == 200
 
 

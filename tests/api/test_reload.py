@@ -45,7 +45,9 @@ def test_reload_serves_the_new_version_and_never_mixes(
     params = {"k": K, "exclude_seen": "false"}
 
     async def scenario(base: str) -> tuple[list[dict], dict, int]:
-        async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+        async with httpx.AsyncClient(
+            base_url=base, headers={"X-API-Key": api_key}, timeout=60
+        ) as client:
             first = (await client.get(path, params=params)).json()
             assert first["model"]["version"] == 1
             record = await asyncio.to_thread(write_version, fresh_graph, second)

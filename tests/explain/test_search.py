@@ -92,6 +92,16 @@ def test_every_path_kind_is_found(small_world: GraphClient) -> None:
     ]
     co = next(p for p in paths if p.kind == "co_engagement")
     assert "3 people" in co.sentence
+    # Collaborative: the other users as a count; their ids only on request.
+    [collab] = [p for p in paths if p.kind == "collaborative"]
+    assert [n.id for n in collab.nodes] == ["me", "alien", "3 people", "aliens"]
+    assert collab.sentence == (
+        "3 people who interacted with *Alien (1979)* also interacted with *Aliens (1986)*"
+    )
+    public = collab.as_dict()
+    assert public["people"] == 3 and public["user_ids"] is None
+    assert "fan1" not in str(public)
+    assert sorted(collab.as_dict(include_user_ids=True)["user_ids"]) == ["fan1", "fan2", "fan3"]
     attribute = next(p for p in paths if p.kind == "attribute")
     assert attribute.nodes[1].id == "gender:female" and attribute.details["others"] == 1
     # Every path ends at the recommended item and starts at the user.
@@ -145,10 +155,7 @@ def test_ranking_follows_the_model(small_world: GraphClient) -> None:
         "me",
         "alien",
         "aliens",
-        "fan1",
-        "fan2",
-        "fan3",
-        "twin",
+        "3 people",
         "1 users",
         "tag:space horror",
         "entity:ridley scott",

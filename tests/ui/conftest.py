@@ -190,7 +190,7 @@ def api_server(ui_graph: UiGraph, start_server: Callable[..., LiveServer]) -> Li
 @pytest.fixture(scope="session")
 def locked_server(ui_graph: UiGraph, start_server: Callable[..., LiveServer]) -> LiveServer:
     """The API with reads locked: every read needs the key."""
-    return start_server(ui_graph.target, api_lock_reads=True)
+    return start_server(ui_graph.target, api_lock_reads=True, api_lock_catalog=True)
 
 
 @pytest.fixture(scope="session")
