@@ -50,7 +50,14 @@ def test_apply_schema_is_idempotent(graph: GraphClient) -> None:
     first = graph.apply_schema()
     second = graph.apply_schema()
     assert first == second == cypher.names("schema")
-    assert len(first) == 4
+    # One uniqueness constraint per keyed label: User, Item, Concept, Model, Recommendations.
+    assert [name.removeprefix("schema/constraint_") for name in first] == [
+        "concept_id",
+        "item_id",
+        "model_id",
+        "recommendations_model",
+        "user_id",
+    ]
 
 
 def test_batch_writer_10k_rows_and_rerun_adds_nothing(graph: GraphClient) -> None:
