@@ -95,31 +95,24 @@ class ExplainPool:
         max_hops: int = 3,
     ) -> ManyExplained:
         """Explanations of ``item_ids``, all waiting within one ``api_explain_timeout``."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + state.settings.api_explain_timeout
+        # The requests start together, so one wait (the timeout) is every request's deadline.
+        wait = state.settings.api_explain_timeout
         found = await asyncio.gather(
             *(
-                self._before(deadline, state, index, model, user_id, item, max_paths, max_hops)
+                self.run(
+                    state,
+                    index,
+                    model,
+                    user_id,
+                    item,
+                    max_paths=max_paths,
+                    max_hops=max_hops,
+                    wait=wait,
+                )  # fmt: skip
                 for item in item_ids
             )
         )
         return ManyExplained(dict(zip(item_ids, found, strict=True)))
-
-    async def _before(
-        self,
-        deadline: float,
-        state: ServiceState,
-        index: Index,
-        model: str,
-        user_id: str,
-        item_id: str,
-        max_paths: int,
-        max_hops: int,
-    ) -> PathSearch | None:
-        wait = max(0.0, deadline - asyncio.get_running_loop().time())
-        return await self.run(
-            state, index, model, user_id, item_id, max_paths=max_paths, max_hops=max_hops, wait=wait
-        )
 
 
 def _explain(
