@@ -18,9 +18,10 @@ This search starts from the other end and stays small:
    step that reaches one of the user's concepts (shortest paths first) or when it
    has ``limit`` paths.
 
-So one search reads at most ``max_hops x max_frontier x (max_degree + 1)`` RELATED
-relationships, whatever the graph, and each query gets what is left of the deadline
-as its transaction timeout. The rows it returns have the shape the path builder
+So one search takes at most ``max_hops + 2`` queries and carries at most
+``max_frontier x fanout`` neighbours per step into Python, whatever the graph;
+each frontier concept's RELATED edges are read once on the server (to tell a hub),
+and each query gets what is left of the deadline as its transaction timeout. The rows it returns have the shape the path builder
 (:mod:`graphrec.explain.sentences`) takes for the ``knowledge_graph`` kind.
 """
 
