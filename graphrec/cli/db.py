@@ -53,8 +53,36 @@ def _print_status(status: ServerStatus) -> None:
         typer.echo(f"pid:           {status.pid}")
 
 
+PluginsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--plugins",
+        help="Neo4j plugins to load, comma-separated: gds (OpenGDS, for the gds_* peers), "
+        "apoc (APOC core). Built into the launcher on first use. neo4j engine only. "
+        "Default: GRAPHREC_EMBEDDED_NEO4J_PLUGINS (none).",
+        show_default=False,
+    ),
+]
+
+
+def _check_plugins(plugins: str | None) -> list[str] | None:
+    if plugins is None:
+        return None
+    from graphrec.graph.engines.neo4j_build import PLUGINS
+
+    names = [name.strip() for name in plugins.split(",") if name.strip()]
+    unknown = [name for name in names if name not in PLUGINS]
+    if unknown:
+        raise typer.BadParameter(
+            f"unknown plugin {', '.join(map(repr, unknown))}; the neo4j engine can load "
+            f"{', '.join(PLUGINS)}",
+            param_hint="--plugins",
+        )
+    return names
+
+
 @db_app.command()
-def start(engine: EngineOption = None) -> None:
+def start(engine: EngineOption = None, plugins: PluginsOption = None) -> None:
     """Start the embedded server (Bolt on 127.0.0.1 only) in the background.
 
     Generates a password on first start (kept in a 0600 file under the data
@@ -65,10 +93,21 @@ def start(engine: EngineOption = None) -> None:
     """
     settings = load_settings()
     engine = _check_engine(engine)  # None: the running engine, else GRAPHREC_EMBEDDED_ENGINE
+    wanted = _check_plugins(plugins)
+    if wanted is not None:
+        settings = settings.model_copy(update={"embedded_neo4j_plugins": wanted})
     server = embedded_server(settings, engine)
+    if wanted and server.engine != "neo4j":
+        raise typer.BadParameter(
+            f"plugins load into the neo4j engine only (this is {server.engine}): "
+            "graphrec db start --engine neo4j --plugins " + ",".join(wanted),
+            param_hint="--plugins",
+        )
     status = server.start(progress=lambda message: typer.echo(message, err=True))
     if status.already_running:
         typer.echo(f"embedded {status.engine} server already running (pid {status.pid})")
+        if wanted:
+            _note_missing_plugins(server, wanted)
     else:
         typer.echo(f"embedded {status.engine} server started (pid {status.pid})")
     _print_status(status)
@@ -76,6 +115,22 @@ def start(engine: EngineOption = None) -> None:
         typer.secho(
             f"note: GRAPHREC_NEO4J_URI is set ({settings.neo4j_uri}); graphrec commands use that "
             "server, not this embedded one.",
+            err=True,
+            fg=typer.colors.YELLOW,
+        )
+
+
+def _note_missing_plugins(server: Any, wanted: list[str]) -> None:
+    """The running server was started without some of ``wanted``: say how to load them."""
+    from graphrec.graph.capabilities import probe
+
+    with GraphClient.open(server.target()) as graph:
+        loaded = probe(graph).plugins
+    missing = [name for name in wanted if name not in loaded]
+    if missing:
+        typer.secho(
+            f"note: the running server has no {', '.join(missing)}; plugins load at start: "
+            f"graphrec db stop, then graphrec db start --engine neo4j --plugins {','.join(wanted)}",
             err=True,
             fg=typer.colors.YELLOW,
         )

@@ -153,8 +153,11 @@ class Neo4jServer(EmbeddedServer):
             "dbms.usage_report.enabled": "false",
             "initial.dbms.default_database": self.database,
         }
+        # Procedures are registered from the jars in this folder (their classes load from the
+        # classpath); without plugins it is empty.
+        settings["server.directories.plugins"] = str(self.launcher().plugins_dir)
         if self.plugins:
-            # Plugin procedures come from the classpath; these need unrestricted access to the kernel.
+            # GDS and APOC need unrestricted access to the kernel.
             allowed = ",".join(f"{plugin}.*" for plugin in self.plugins)
             settings["dbms.security.procedures.unrestricted"] = allowed
         return settings

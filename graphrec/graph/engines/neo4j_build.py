@@ -9,6 +9,8 @@ and copies every jar into the cache::
         source/                     the pom and Java source it was built from
         graphrec-neo4j-launcher.jar the compiled launcher
         lib/                        every resolved jar (the runtime classpath)
+        plugins/                    the plugins' own jars again (Neo4j's plugins directory:
+                                    it registers procedures only from jars found there)
         manifest.json               what was built, written last
         classes.jsa                 a class-data-sharing archive (optional, see below)
 
@@ -98,6 +100,11 @@ class Launcher:
     @property
     def main_class(self) -> str:
         return _MAIN_CLASS
+
+    @property
+    def plugins_dir(self) -> Path:
+        """Neo4j's ``server.directories.plugins``: the plugin jars it scans for procedures."""
+        return self.folder / "plugins"
 
     def plugin_jars(self) -> dict[str, str]:
         """Loaded plugin -> the jar that provides it (version in its name)."""
@@ -288,6 +295,7 @@ def _archive_classes(launcher: Launcher, java: Java) -> None:
                 "server.memory.pagecache.size=16m",
                 "db.tx_log.preallocate=false",
                 "dbms.usage_report.enabled=false",
+                f"server.directories.plugins={launcher.plugins_dir}",
             ]
         )
         + "\n"
@@ -367,6 +375,7 @@ def _build(
     if result.returncode != 0:
         raise EmbeddedServerError(_maven_failure(log, neo4j_version, plugins))
     jars = {jar.name: jar.stat().st_size for jar in sorted((work / "lib").glob("*.jar"))}
+    (work / "plugins").mkdir(exist_ok=True)  # Maven leaves none when no plugin was asked for
     manifest = {
         "neo4j_version": neo4j_version,
         "plugins": list(plugins),
