@@ -56,7 +56,7 @@ from graphrec.loaders.rows import InteractionRow, ItemRow, UserRow
 from graphrec.writeback import Embeddings, write_embeddings
 
 MOVIELENS = Path("/work/shared/data/ml-latest-small")
-API_KEY = "bench-key"
+API_KEY = "bench-key-0123456789"  # GRAPHREC_API_MIN_KEY_LENGTH is 16
 DIM = 64
 
 
