@@ -49,7 +49,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -60,7 +60,7 @@ from _report import machine, save, today  # bench/_report.py (scripts run from b
 from _server import bench_server
 from explain import latency, quantiles
 from graph_io import bench_cypher, make_rows
-from serve import measured, open_loop, random_embeddings, start_api, stop_api
+from serve import cpu_seconds, open_loop, random_embeddings, start_api, stop_api
 
 from graphrec import loaders
 from graphrec.explain import find_paths
@@ -260,7 +260,19 @@ async def recommendations_load(
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
         for i in range(100):  # warm up connections and caches
             await request(client, i)
-        return await measured(pid, open_loop(client, request, rate, seconds))
+        before, start = cpu_seconds(pid), time.perf_counter()
+        try:
+            result = await open_loop(client, request, rate, seconds)
+        except TimeoutError:  # serve.open_loop gives up seconds + 120 s after the start
+            result = {
+                "error": f"not all {int(rate * seconds):,} answers came within {seconds + 120:g} s",
+            }
+        cpu_s = cpu_seconds(pid) - before
+        answered = result.get("requests", 0) - result.get("errors", 0)
+        result["api_cpu_s"] = round(cpu_s, 1)
+        result["api_cpu_share_of_wall"] = round(cpu_s / (time.perf_counter() - start), 2)
+        result["server_cpu_ms"] = round(cpu_s * 1e3 / answered, 2) if answered else None
+        return result
 
 
 def top_pairs(base: str, users: list[str], count: int) -> list[tuple[str, str]]:
@@ -286,7 +298,10 @@ def path_search_in_process(graph: GraphClient, pairs: list[tuple[str, str]]) -> 
     return {**quantiles(times), "split": split.report(wall)}
 
 
-def measure_serving(server: EmbeddedServer, data_dir: Path, args: argparse.Namespace) -> dict:
+def measure_serving(
+    server: EmbeddedServer, data_dir: Path, args: argparse.Namespace, partial: dict[str, Any]
+) -> dict:
+    """The serving measures; what finished is also copied into ``partial`` as it goes."""
     out: dict[str, Any] = {}
     target = server.target()
     with GraphClient.open(target) as graph:
@@ -303,9 +318,11 @@ def measure_serving(server: EmbeddedServer, data_dir: Path, args: argparse.Names
             out["recommendations"] = asyncio.run(
                 recommendations_load(base, process.pid, users, args.rate, args.seconds)
             )
+            partial.update(out)
             pairs = top_pairs(base, sample, max(10, args.requests // 10))
             log(f"explanations over HTTP, {min(args.requests, len(pairs))} requests ...")
             out["explanation_http"] = latency(base, pairs, sample, args.requests)
+            partial.update(out)
         finally:
             stop_api(process)
         log("path search in process, same pairs ...")
@@ -355,6 +372,16 @@ def started(data_dir: Path, engine: str, args: argparse.Namespace) -> EmbeddedSe
     return server
 
 
+def attempt(out: dict[str, Any], name: str, measure: Callable[[], dict[str, Any]]) -> None:
+    """Run one group of measures; a failure is recorded in ``out["failed"]``, not raised."""
+    try:
+        out.update(measure())
+    except Exception as exc:
+        message = f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"
+        log(f"  {name} failed: {message}")
+        out.setdefault("failed", {})[name] = message
+
+
 def run_engine(engine: str, rows: list, args: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix=f"bench-engines-{engine}-") as tmp:
@@ -363,17 +390,21 @@ def run_engine(engine: str, rows: list, args: argparse.Namespace) -> dict[str, A
         try:
             with GraphClient.open(server.target()) as graph:
                 out["server"] = graph.driver.get_server_info().agent
-                out.update(measure_io(graph, rows, args))
+                attempt(out, "ingest/export/write-back", lambda: measure_io(graph, rows, args))
         finally:
             server.stop()
         server = started(root / "serve", engine, args)
         try:
-            out.update(measure_serving(server, root / "serve", args))
+            attempt(out, "serving", lambda: measure_serving(server, root / "serve", args, out))
         finally:
             server.stop()
         if not args.no_demo:
             (root / "demo").mkdir()
-            out["demo"] = measure_demo(engine, root / "demo", args.neo4j_build_dir)
+            attempt(
+                out,
+                "demo",
+                lambda: {"demo": measure_demo(engine, root / "demo", args.neo4j_build_dir)},
+            )
         shutil.rmtree(root, ignore_errors=True)
     return out
 
@@ -478,16 +509,21 @@ def to_markdown(meta: dict[str, Any], results: dict[str, dict]) -> str:
     ]
     for engine, r in results.items():
         rec = r.get("recommendations", {})
-        if rec:
+        if rec.get("requests"):
             lines.append(
                 f"\n{engine}, recommendations at {meta['rate']:g} req/s offered: "
                 f"{rec['throughput_rps']} answered/s, p50 {rec['p50_ms']} ms, errors "
-                f"{rec['errors']}, API process CPU {rec.get('server_cpu_ms')} ms per request."
+                f"{rec['errors']}, API process CPU {rec.get('server_cpu_ms')} ms per request "
+                f"({rec.get('api_cpu_share_of_wall')} of one core)."
             )
     for engine, r in results.items():
         errors = r.get("vector_statements", {}).get("errors")
         if errors:
             lines.append(f"\n{engine}: not measured: {errors}")
+        for name, message in r.get("failed", {}).items():
+            lines.append(f"\n{engine}: {name} failed: {message}")
+        if r.get("recommendations", {}).get("error"):
+            lines.append(f"\n{engine}: recommendations: {r['recommendations']['error']}")
         if r.get("demo", {}).get("exit_status"):
             lines.append(f"\n{engine}: the demo failed (exit {r['demo']['exit_status']}).")
     return "\n".join(lines) + "\n"
@@ -536,6 +572,11 @@ def main() -> None:
     for engine in engines:
         log(f"== {engine}")
         results[engine] = run_engine(engine, rows, args)
+        report(args, begin, results)
+
+
+def report(args: argparse.Namespace, begin: float, results: dict[str, dict]) -> None:
+    """Save what has been measured so far (called after each engine)."""
     meta = {
         "date": today(),
         "machine": machine(),
