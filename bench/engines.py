@@ -15,7 +15,8 @@ For each engine of ``--engines``, on fresh embedded servers in a temporary direc
    with random 64-d vectors written back and CO_ENGAGED derived, the API in its own process
    (``bench/serve.py``'s :func:`start_api`):
 
-   - **recommendations** p99 (k=10) at ``--rate`` req/s, open loop (``serve.open_loop``);
+   - **recommendations** p99 (k=10) at ``--rate`` req/s, open loop (``bench/_load.py``: the
+     httpx client of ``serve.open_loop`` is the bottleneck when this process gets little CPU);
    - **explanations** p50/p99 over HTTP, one request at a time, for users' top-10 items
      (``bench/explain.py``'s :func:`latency`), and the same pairs' path search in this
      process (:func:`graphrec.explain.find_paths`), to split server from client time;
@@ -53,14 +54,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import numpy as np
+from _load import raw_open_loop
 from _report import machine, save, today  # bench/_report.py (scripts run from bench/)
 from _server import bench_server
 from explain import latency, quantiles
 from graph_io import bench_cypher, make_rows
-from serve import cpu_seconds, open_loop, random_embeddings, start_api, stop_api
+from serve import cpu_seconds, random_embeddings, start_api, stop_api
 
 from graphrec import loaders
 from graphrec.explain import find_paths
@@ -249,30 +252,24 @@ def serving_catalog(graph: GraphClient, args: argparse.Namespace) -> tuple[list[
 async def recommendations_load(
     base: str, pid: int, users: list[str], rate: float, seconds: float
 ) -> dict:
+    """``GET /users/{u}/recommendations?k=10`` for random known users, open loop."""
     order = np.random.default_rng(0).integers(0, len(users), size=max(1, int(rate * seconds) + 200))
 
-    async def request(client: httpx.AsyncClient, i: int) -> httpx.Response:
-        return await client.get(
-            f"/users/{users[order[i % len(order)]]}/recommendations", params={"k": 10}
-        )
+    def path(i: int) -> str:
+        return f"/users/{quote(users[order[i % len(order)]], safe='')}/recommendations?k=10"
 
-    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
-    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
-        for i in range(100):  # warm up connections and caches
-            await request(client, i)
-        before, start = cpu_seconds(pid), time.perf_counter()
-        try:
-            result = await open_loop(client, request, rate, seconds)
-        except TimeoutError:  # serve.open_loop gives up seconds + 120 s after the start
-            result = {
-                "error": f"not all {int(rate * seconds):,} answers came within {seconds + 120:g} s",
-            }
-        cpu_s = cpu_seconds(pid) - before
-        answered = result.get("requests", 0) - result.get("errors", 0)
-        result["api_cpu_s"] = round(cpu_s, 1)
-        result["api_cpu_share_of_wall"] = round(cpu_s / (time.perf_counter() - start), 2)
-        result["server_cpu_ms"] = round(cpu_s * 1e3 / answered, 2) if answered else None
-        return result
+    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+        for i in range(100):  # warm up caches
+            (await client.get(path(i))).raise_for_status()
+    url = httpx.URL(base)
+    before, start = cpu_seconds(pid), time.perf_counter()
+    result = await raw_open_loop(url.host, url.port or 80, path, rate, seconds)
+    cpu_s = cpu_seconds(pid) - before
+    answered = result["requests"] - result["errors"]
+    result["api_cpu_s"] = round(cpu_s, 1)
+    result["api_cpu_share_of_wall"] = round(cpu_s / (time.perf_counter() - start), 2)
+    result["server_cpu_ms"] = round(cpu_s * 1e3 / answered, 2) if answered else None
+    return result
 
 
 def top_pairs(base: str, users: list[str], count: int) -> list[tuple[str, str]]:
@@ -309,7 +306,7 @@ def measure_serving(
         users, _ = serving_catalog(graph, args)
         rng = np.random.default_rng(args.seed)
         sample = [users[i] for i in rng.permutation(len(users))]
-        # Reads need a key by default; serve.open_loop and explain.latency send none.
+        # Reads need a key by default; _load and explain.latency send none.
         os.environ["GRAPHREC_API_LOCK_READS"] = "false"
         process, base, startup = start_api(target, data_dir)
         try:
@@ -386,19 +383,24 @@ def run_engine(engine: str, rows: list, args: argparse.Namespace) -> dict[str, A
     out: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix=f"bench-engines-{engine}-") as tmp:
         root = Path(tmp)
-        server = started(root / "io", engine, args)
-        try:
-            with GraphClient.open(server.target()) as graph:
-                out["server"] = graph.driver.get_server_info().agent
-                attempt(out, "ingest/export/write-back", lambda: measure_io(graph, rows, args))
-        finally:
-            server.stop()
-        server = started(root / "serve", engine, args)
-        try:
-            attempt(out, "serving", lambda: measure_serving(server, root / "serve", args, out))
-        finally:
-            server.stop()
-        if not args.no_demo:
+        measures = args.measures.split(",")
+        if "io" in measures:
+            server = started(root / "io", engine, args)
+            try:
+                with GraphClient.open(server.target()) as graph:
+                    out["server"] = graph.driver.get_server_info().agent
+                    attempt(out, "ingest/export/write-back", lambda: measure_io(graph, rows, args))
+            finally:
+                server.stop()
+        if "serving" in measures:
+            server = started(root / "serve", engine, args)
+            try:
+                with GraphClient.open(server.target()) as graph:
+                    out["server"] = graph.driver.get_server_info().agent
+                attempt(out, "serving", lambda: measure_serving(server, root / "serve", args, out))
+            finally:
+                server.stop()
+        if "demo" in measures and not args.no_demo:
             (root / "demo").mkdir()
             attempt(
                 out,
@@ -551,6 +553,12 @@ def main() -> None:
         help="Neo4j launcher build cache (default: GRAPHREC_EMBEDDED_NEO4J_BUILD_DIR)",
     )
     parser.add_argument("--no-demo", action="store_true", help="skip the demo's wall time")
+    parser.add_argument(
+        "--measures",
+        default="io,serving,demo",
+        help="groups to run: io (ingest, export, write-back), serving (recommendations, "
+        "explanations), demo (default: all)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--quick", action="store_true", help="smoke run: small sizes (overrides the sizes)"
@@ -568,6 +576,8 @@ def main() -> None:
     begin = time.perf_counter()
     log(f"{args.relationships:,} random relationships ...")
     rows = make_rows(args.relationships, args.io_users, args.io_items, args.seed)
+    if "io" not in args.measures.split(","):
+        rows = []
     results: dict[str, dict] = {}
     for engine in engines:
         log(f"== {engine}")
