@@ -52,12 +52,13 @@ KWARGS = {
     "relgnn": {"embedding_dim": 64},
     "mf": {"embedding_dim": 64},
 }
-#: (dimension, iteration weights) tried for FastRP on the validation split.
+#: (dimension, iteration weights) tried for FastRP on the validation split, as
+#: ``dimension:weight/weight/...``.
 FASTRP_GRID = {
-    "64:0,1,1": (64, [0.0, 1.0, 1.0]),
-    "128:0,1,1": (128, [0.0, 1.0, 1.0]),
-    "128:0,1,1,1": (128, [0.0, 1.0, 1.0, 1.0]),
-    "256:0,0.5,1,1": (256, [0.0, 0.5, 1.0, 1.0]),
+    "64:0/1/1": (64, [0.0, 1.0, 1.0]),
+    "128:0/1/1": (128, [0.0, 1.0, 1.0]),
+    "128:0/1/1/1": (128, [0.0, 1.0, 1.0, 1.0]),
+    "256:0/0.5/1/1": (256, [0.0, 0.5, 1.0, 1.0]),
 }
 
 

@@ -6,8 +6,10 @@ run in managed transactions (``execute_write``), which the driver retries, so a
 write statement should give the same graph when it runs twice. Most ``MERGE``, or
 ``CREATE`` only what an ``OPTIONAL MATCH`` in the same statement found missing.
 One does not: ``ingest/create_interactions.cypher`` creates every row it is
-given (rows the ingest compared with the graph beforehand), so a retry of a
-batch whose commit succeeded but whose answer was lost duplicates that batch.
+given (rows the ingest compared with the graph beforehand), so on ArcadeDB,
+where ingest uses it, a retry of a batch whose commit succeeded but whose answer
+was lost duplicates that batch. On Neo4j ingest merges interactions instead
+(``ingest/merge_interactions.cypher``).
 """
 
 from __future__ import annotations
