@@ -283,6 +283,15 @@ class GraphClient:
         """Run the write statement ``name`` and return the rows it produces."""
         return self.run_write_rows(cypher.load(name), params)
 
+    def write_autocommit(self, name: str, /, **params: Any) -> dict[str, int]:
+        """Run ``name`` in an auto-commit transaction (not retried), as ``CALL { ... } IN
+        TRANSACTIONS`` needs; such statements must be safe to run again."""
+        try:
+            with self.driver.session(database=self.target.database) as session:
+                return _counters(session.run(cypher.load(name), params).consume())
+        except (AuthError, ServiceUnavailable) as exc:
+            raise translate_error(self.target, exc) from exc
+
     def write_batches(
         self,
         name: str,
