@@ -10,7 +10,7 @@ index) are written back with graphrec's write-back path, the vector index is cre
   normalised, one matrix-vector product and ``argpartition`` per query (what
   ``GET /items/{id}/similar`` does by default);
 - **index**: ``db.index.vector.queryNodes`` through the same Cypher statement the API uses
-  with ``?index=true`` (one Bolt round trip per query).
+  with ``?approximate=true`` (one Bolt round trip per query).
 
 Reported per size: write-back and index build seconds, the exact side's load seconds and
 memory, p50/p99 per query of both, and the index's recall@k against the exact answer.
