@@ -21,8 +21,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from graphrec.config import Settings
+from graphrec.graph.async_client import AsyncGraphClient
 from graphrec.graph.capabilities import probe
-from graphrec.graph.client import AsyncGraphClient, ConnectionTarget, GraphClient
+from graphrec.graph.client import ConnectionTarget, GraphClient
 from graphrec.graph.connect import resolve_target
 from graphrec.graph.errors import GraphUnavailableError
 from graphrec.schema import NodeLabel

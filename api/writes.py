@@ -24,7 +24,7 @@ from typing import Any
 from neo4j.exceptions import ConstraintError, DriverError, Neo4jError, SessionExpired
 
 from graphrec.graph import cypher
-from graphrec.graph.client import AsyncGraphClient
+from graphrec.graph.async_client import AsyncGraphClient
 from graphrec.graph.errors import GraphError, GraphUnavailableError
 
 log = logging.getLogger("graphrec.api")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from graphrec.graph.engines import (
@@ -14,11 +15,26 @@ from graphrec.graph.engines import (
 
 
 def bench_server(
-    data_dir: Path, engine: str = "arcadedb", heap: str | None = None
+    data_dir: Path,
+    engine: str = "arcadedb",
+    heap: str | None = None,
+    *,
+    plugins: tuple[str, ...] = (),
+    build_dir: Path | None = None,
 ) -> EmbeddedServer:
-    """A server of ``engine`` (``arcadedb`` or ``neo4j``) under ``data_dir``, not started."""
+    """A server of ``engine`` (``arcadedb`` or ``neo4j``) under ``data_dir``, not started.
+
+    Neo4j only: ``plugins`` (``"gds"``, ``"apoc"``) and the launcher's ``build_dir`` (default:
+    ``$GRAPHREC_EMBEDDED_NEO4J_BUILD_DIR``, else a build under ``data_dir``).
+    """
     if engine == "arcadedb":
+        if plugins:
+            raise ValueError("plugins load into the neo4j engine only")
         return ArcadeDBServer(data_dir, bolt_port=free_port(), http_port=free_port(), heap=heap)
     if engine == "neo4j":
-        return Neo4jServer(data_dir, bolt_port=free_port(), heap=heap)
+        if build_dir is None and os.environ.get("GRAPHREC_EMBEDDED_NEO4J_BUILD_DIR"):
+            build_dir = Path(os.environ["GRAPHREC_EMBEDDED_NEO4J_BUILD_DIR"])
+        return Neo4jServer(
+            data_dir, bolt_port=free_port(), heap=heap, plugins=plugins, build_dir=build_dir
+        )
     raise ValueError(f"engine {engine!r}: expected one of {', '.join(ENGINE_NAMES)}")

@@ -39,6 +39,10 @@ NEO4J_BUILD_DIR = Path(
     os.environ.get("GRAPHREC_TEST_NEO4J_BUILD_DIR", Path(sys.prefix) / "graphrec-neo4j-launcher")
 )
 
+#: Plugins of every Neo4j test server, so the GDS peers and the probe's plugin report are
+#: tested on the engine that has them (one launcher build, cached like the plain one).
+NEO4J_TEST_PLUGINS = ("apoc", "gds")
+
 # Keep a user's real configuration out of the tests.
 for _name in list(os.environ):
     if _name.startswith("GRAPHREC_"):
@@ -85,6 +89,7 @@ def make_server(data_dir: Path, engine: str = TEST_ENGINE, **options: Any) -> Em
         return ArcadeDBServer(data_dir, bolt_port=bolt, http_port=http, **options)
     options.setdefault("heap", "768m")
     options.setdefault("page_cache", "64m")
+    options.setdefault("plugins", NEO4J_TEST_PLUGINS)
     return Neo4jServer(data_dir, bolt_port=free_port(), build_dir=NEO4J_BUILD_DIR, **options)
 
 

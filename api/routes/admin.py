@@ -7,7 +7,7 @@ import time
 from fastapi import APIRouter
 
 from ..deps import AdminAccess, StateDep
-from ..schemas import ReloadOut
+from ..schemas_ops import ReloadOut
 from ._common import errors
 from .health import model_infos
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from ..deps import ApiKey, StateDep, has_admin_access
-from ..schemas import GraphHealth, HealthOut, ModelInfo
+from ..schemas_ops import GraphHealth, HealthOut, ModelInfo
 from ..state import Index
 
 router = APIRouter(tags=["operations"])

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, HTTPException, status
 
 from ..deps import IndexDep, StateDep, WriteAccess
-from ..schemas import InteractionIn, InteractionList, InteractionsAccepted
+from ..schemas_writes import InteractionIn, InteractionList, InteractionsAccepted
 from ._common import errors
 
 router = APIRouter(prefix="/interactions", tags=["interactions"])

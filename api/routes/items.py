@@ -10,7 +10,8 @@ from fastapi import APIRouter, Query, status
 from graphrec.serving import Ranking, ScoredItem, Source, similar_items, vector_index_name
 
 from ..deps import CatalogAccess, IndexDep, StateDep, WriteAccess
-from ..schemas import ColdStartOut, ItemCreate, ItemCreated, ModelRef, SimilarItemsOut
+from ..schemas import ModelRef, SimilarItemsOut
+from ..schemas_writes import ColdStartOut, ItemCreate, ItemCreated
 from ..state import Index, ServiceState
 from ..writes import read_once
 from ._common import ModelName, TopK, errors, id_path, model_ref, parse_id, scored_items

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse, Response
 
 from ..deps import CatalogAccess, StateDep
 from ..metrics import PROMETHEUS_CONTENT_TYPE
-from ..schemas import MetricsOut
+from ..schemas_ops import MetricsOut
 from ._common import errors
 
 router = APIRouter(tags=["operations"], dependencies=[CatalogAccess])

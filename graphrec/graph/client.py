@@ -1,13 +1,15 @@
 """Talk to the graph: parameterised reads and writes of named Cypher statements.
 
-:class:`GraphClient` wraps the official ``neo4j`` driver (sync),
-:class:`AsyncGraphClient` the async driver. Reads are routed as reads; writes
-run in managed transactions (``execute_write``), which the driver retries, so a
+:class:`GraphClient` wraps the official ``neo4j`` driver (sync);
+:class:`~graphrec.graph.async_client.AsyncGraphClient` is its async twin.
+Reads are routed as reads; writes run in managed transactions (``execute_write``), which the driver retries, so a
 write statement should give the same graph when it runs twice. Most ``MERGE``, or
 ``CREATE`` only what an ``OPTIONAL MATCH`` in the same statement found missing.
 One does not: ``ingest/create_interactions.cypher`` creates every row it is
-given (rows the ingest compared with the graph beforehand), so a retry of a
-batch whose commit succeeded but whose answer was lost duplicates that batch.
+given (rows the ingest compared with the graph beforehand), so on ArcadeDB,
+where ingest uses it, a retry of a batch whose commit succeeded but whose answer
+was lost duplicates that batch. On Neo4j ingest merges interactions instead
+(``ingest/merge_interactions.cypher``).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, LiteralString, Self, TypeVar
 
 import neo4j
-from neo4j import AsyncGraphDatabase, GraphDatabase, RoutingControl
+from neo4j import GraphDatabase, RoutingControl
 from neo4j.exceptions import AuthError, ServiceUnavailable
 
 from graphrec.graph import cypher
@@ -281,6 +283,15 @@ class GraphClient:
         """Run the write statement ``name`` and return the rows it produces."""
         return self.run_write_rows(cypher.load(name), params)
 
+    def write_autocommit(self, name: str, /, **params: Any) -> dict[str, int]:
+        """Run ``name`` in an auto-commit transaction (not retried), as ``CALL { ... } IN
+        TRANSACTIONS`` needs; such statements must be safe to run again."""
+        try:
+            with self.driver.session(database=self.target.database) as session:
+                return _counters(session.run(cypher.load(name), params).consume())
+        except (AuthError, ServiceUnavailable) as exc:
+            raise translate_error(self.target, exc) from exc
+
     def write_batches(
         self,
         name: str,
@@ -359,64 +370,5 @@ class GraphClient:
         try:
             with self.driver.session(database=self.target.database) as session:
                 return session.execute_write(work)
-        except (AuthError, ServiceUnavailable) as exc:
-            raise translate_error(self.target, exc) from exc
-
-
-class AsyncGraphClient:
-    """The async twin of :class:`GraphClient`, for the FastAPI service."""
-
-    def __init__(self, driver: neo4j.AsyncDriver, target: ConnectionTarget) -> None:
-        self.driver = driver
-        self.target = target
-
-    @classmethod
-    async def open(
-        cls, target: ConnectionTarget, *, verify: bool = True, **driver_config: Any
-    ) -> Self:
-        try:
-            driver = AsyncGraphDatabase.driver(target.uri, auth=target.auth, **driver_config)
-        except Exception as exc:
-            raise translate_error(target, exc) from exc
-        client = cls(driver, target)
-        if verify:
-            try:
-                await driver.verify_connectivity()
-            except Exception as exc:
-                await driver.close()
-                raise translate_error(target, exc) from exc
-        return client
-
-    async def close(self) -> None:
-        await self.driver.close()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.close()
-
-    async def read(self, name: str, /, **params: Any) -> list[dict[str, Any]]:
-        try:
-            result = await self.driver.execute_query(
-                cypher.load(name),
-                params,
-                database_=self.target.database,
-                routing_=RoutingControl.READ,
-            )
-        except (AuthError, ServiceUnavailable) as exc:
-            raise translate_error(self.target, exc) from exc
-        return [record.data() for record in result.records]
-
-    async def write(self, name: str, /, **params: Any) -> dict[str, int]:
-        query = cypher.load(name)
-
-        async def work(tx: neo4j.AsyncManagedTransaction) -> dict[str, int]:
-            result = await tx.run(query, params)
-            return _counters(await result.consume())
-
-        try:
-            async with self.driver.session(database=self.target.database) as session:
-                return await session.execute_write(work)
         except (AuthError, ServiceUnavailable) as exc:
             raise translate_error(self.target, exc) from exc

@@ -6,7 +6,8 @@ import sys
 from typing import Any
 
 from graphrec.config import Settings
-from graphrec.graph.client import AsyncGraphClient, ConnectionTarget, GraphClient
+from graphrec.graph.async_client import AsyncGraphClient
+from graphrec.graph.client import ConnectionTarget, GraphClient
 from graphrec.graph.engines import embedded_server
 from graphrec.graph.engines.base import Progress
 

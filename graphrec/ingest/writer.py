@@ -11,14 +11,17 @@ them per kind and sends each full buffer as one ``UNWIND $rows`` transaction.
   for concepts, ...); rows are de-duplicated on it within a batch, missing edges
   are created and existing ones refreshed. Ingesting the same files twice
   leaves the same counts. ``keep_duplicates`` turns this off for interactions.
-- **Interactions** are compared with the graph in Python rather than checked
+- **Interactions on Neo4j** are one ``MERGE`` per batch
+  (``ingest/merge_interactions``): a driver retry of a committed batch, or the
+  API writing the same keys during the ingest, adds no second edge.
+- **Interactions elsewhere (ArcadeDB)** are compared with the graph in Python rather than checked
   edge by edge on the server (which was most of its work): the first time a
   user appears, their existing edges are read in one query (nothing is read
   on a first load, when the graph has no interactions), and this run's writes
   keep that picture current. New keys get a plain ``CREATE``, changed ones an
   update, unchanged ones nothing. Memory grows with the interactions of the
-  users seen (about 200 bytes each). Like any bulk loader, this assumes no
-  other writer adds the same interactions while the ingest runs.
+  users seen (about 200 bytes each). This path assumes no other writer adds
+  the same interactions while the ingest runs.
 - **Resumable.** Each batch commits on its own: an interrupted run keeps what
   it committed, and a re-run completes the rest without duplicates.
 - **Bad rows.** A parser's :class:`~graphrec.loaders.rows.Reject` is counted and
@@ -85,6 +88,7 @@ class Ingestor:
         # user id -> {(item id, kind): (weight, rating, ts, split)} for every user seen so far.
         self._known: dict[str, dict[tuple[str, str], tuple]] = {}
         self._graph_has_interactions: bool | None = None
+        self._merge: bool | None = None  # probed on the first interaction batch
 
     def add(self, row: Row) -> None:
         self.summary.rows_read += 1
@@ -136,9 +140,18 @@ class Ingestor:
             self.on_rows(rows)
 
     def _flush_interactions(self, buffer: dict[Hashable, dict[str, Any]]) -> None:
-        """Create the new ``(user, item, kind)`` keys, refresh changed ones, skip the rest."""
+        """Create the new ``(user, item, kind)`` keys, refresh changed ones, skip the rest.
+
+        On Neo4j the batch is one ``MERGE`` (``ingest/merge_interactions``); elsewhere the keys
+        are compared with the graph in Python and only the new ones are created.
+        """
         batch = dict(buffer)
         buffer.clear()
+        if self._merge_interactions():
+            counters = self.graph.write("ingest/merge_interactions", rows=list(batch.values()))
+            created = counters.get("relationships_created", 0)
+            self._record(TARGETS[InteractionRow], len(batch), created)
+            return
         known = self._known_edges({row["user_id"] for row in batch.values()})
         new, changed = [], []
         for (user, item, kind), row in batch.items():
@@ -154,6 +167,14 @@ class Ingestor:
         if changed:
             self.graph.write(target.update, rows=changed)
         self._record(target, len(batch), counters.get("relationships_created", 0))
+
+    def _merge_interactions(self) -> bool:
+        """Whether the server's relationship ``MERGE`` is the natural form (Neo4j)."""
+        if self._merge is None:
+            from graphrec.graph.capabilities import probe
+
+            self._merge = probe(self.graph).merge_relationships
+        return self._merge
 
     def _known_edges(self, user_ids: set[str]) -> dict[str, dict[tuple[str, str], tuple]]:
         """The ``INTERACTED`` edges of ``user_ids``, per user, read from the graph once per run.

@@ -200,10 +200,22 @@ def write_embeddings(
 
 
 def remove_version(graph: GraphClient, record: ModelRecord, *, batch_size: int = 5_000) -> None:
-    """Delete a version's embedding properties from every node and mark it retired."""
+    """Delete a version's embedding properties from every node and mark it retired.
+
+    On Neo4j one ``CALL { ... } IN TRANSACTIONS`` query per label; elsewhere pages of
+    ``batch_size`` nodes until none is left.
+    """
+    from graphrec.graph.capabilities import probe
+
     prop = check_property_name(record.property)
+    in_transactions = probe(graph).call_in_transactions
     for label in _LABELS:
         name = f"writeback/remove_{label.lower()}_property"
+        if in_transactions:
+            graph.write_autocommit(
+                f"{name}_in_transactions", prop=prop, props={prop: None}, batch=batch_size
+            )
+            continue
         while graph.write_rows(name, prop=prop, props={prop: None}, limit=batch_size)[0]["removed"]:
             pass
     graph.write("writeback/retire_model", id=record.id)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from graphrec.api.schemas import MAX_INTERACTIONS_PER_REQUEST
+from graphrec.api.schemas_writes import MAX_INTERACTIONS_PER_REQUEST
 from graphrec.graph.client import GraphClient
 from graphrec.serving import fold_in
 

@@ -207,6 +207,15 @@ def test_unknown_engine_is_reported(cli_env: dict[str, str]) -> None:
     assert bad_env.returncode == 2 and "GRAPHREC_EMBEDDED_ENGINE" in bad_env.stderr
 
 
+def test_plugin_mistakes_are_one_line(cli_env: dict[str, str]) -> None:
+    unknown = graphrec("db", "start", "--engine", "neo4j", "--plugins", "gds,graphx", env=cli_env)
+    assert unknown.returncode == 2 and "Traceback" not in unknown.stderr
+    assert "'graphx'" in unknown.stderr and "apoc, gds" in unknown.stderr
+    wrong_engine = graphrec("db", "start", "--engine", "arcadedb", "--plugins", "gds", env=cli_env)
+    assert wrong_engine.returncode == 2 and "Traceback" not in wrong_engine.stderr
+    assert "--engine neo4j --plugins gds" in " ".join(wrong_engine.stderr.split())
+
+
 def test_bad_settings_are_reported(cli_env: dict[str, str]) -> None:
     result = graphrec("db", "status", env={**cli_env, "GRAPHREC_NEO4J_URI": "http://nope"})
     assert result.returncode == 2

@@ -9,7 +9,8 @@ import pytest
 from neo4j.exceptions import ConstraintError
 
 from graphrec.graph import cypher
-from graphrec.graph.client import AsyncGraphClient, GraphClient, batched
+from graphrec.graph.async_client import AsyncGraphClient
+from graphrec.graph.client import GraphClient, batched
 
 
 def test_round_trip_keeps_types(graph: GraphClient) -> None:

@@ -157,10 +157,14 @@ def test_capability_probe_on_embedded(graph: GraphClient, test_engine: str) -> N
         assert caps.cosine_is_scaled  # vector.similarity.cosine gives (1 + cos) / 2
         assert caps.merge_relationships and caps.call_in_transactions and caps.count_store
         assert caps.transaction_timeout
+        # The test servers load both plugins (tests/conftest.py): versions as they report them.
+        assert caps.plugins["gds"].startswith("2.13.")
+        assert caps.plugins["apoc"].startswith("5.26.")
     else:  # ArcadeDB's Bolt plugin: no Cypher vector index, no server-side timeout
         assert not caps.vector_index_ddl and not caps.vector_query
         assert not caps.cosine_is_scaled
         assert not caps.call_in_transactions and not caps.transaction_timeout
+        assert caps.plugins == {}
     assert caps.vector_index == (
         caps.vector_query and (caps.vector_index_ddl or caps.vector_create_procedure)
     )

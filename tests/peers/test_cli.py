@@ -16,8 +16,8 @@ def graphrec(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     )  # fmt: skip
 
 
-def test_evaluate_a_model_and_the_cypher_peer(
-    graph: GraphClient, graph_env: dict[str, str], tmp_path: Path
+def test_evaluate_a_model_and_the_peers(
+    graph: GraphClient, graph_env: dict[str, str], tmp_path: Path, test_engine: str
 ) -> None:
     ingested = graphrec(
         "ingest", "synthetic", "--users", "60", "--items", "50", "--interactions", "900",
@@ -28,10 +28,16 @@ def test_evaluate_a_model_and_the_cypher_peer(
         "train", "--model", "mf", "--epochs", "2", "--dim", "8", "--no-write-back", env=graph_env
     )
     assert trained.returncode == 0, trained.stderr[-2000:]
-    compared = graphrec("evaluate", "--models", "mf,cypher_cf", env=graph_env)
+    # The GDS peers need the plugin, which the Neo4j test servers load (tests/conftest.py).
+    peers = ["cypher_cf"] + (
+        ["gds_node_similarity", "gds_fastrp_knn"] if test_engine == "neo4j" else []
+    )
+    compared = graphrec("evaluate", "--models", ",".join(["mf", *peers]), env=graph_env)
     assert compared.returncode == 0, compared.stderr[-2000:]
-    assert "| cypher_cf |" in compared.stdout and "| mf (mf-" in compared.stdout
-    assert "cypher_cf: projection" in compared.stderr  # the time split is reported
+    assert "| mf (mf-" in compared.stdout
+    for peer in peers:
+        assert f"| {peer} |" in compared.stdout
+        assert f"{peer}: projection" in compared.stderr  # the time split is reported
     assert graph.read("peers/count_holdout")[0]["n"] == 0
     alone = graphrec(
         "evaluate", "--models", "cypher_cf", "--run-dir", "/nonexistent", env=graph_env

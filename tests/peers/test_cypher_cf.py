@@ -64,12 +64,12 @@ def test_unknown_peers_are_named() -> None:
         get_peer("gds_everything")
 
 
+@pytest.mark.engine_only(
+    "arcadedb", reason="the Neo4j test servers load GDS (tests/peers/test_gds.py tests it there)"
+)
 def test_a_gds_peer_without_the_plugin_says_how_to_get_it(graph: GraphClient) -> None:
-    from graphrec.graph.capabilities import probe
     from graphrec.peers import MissingPluginError
 
-    if "gds" in (getattr(probe(graph), "plugins", {}) or {}):
-        pytest.skip("this server has GDS: the GDS peers are tested in tests/peers/test_gds.py")
     data, id_map = _graph_with_a_test_only_path(graph)
     with pytest.raises(MissingPluginError, match="--plugins gds"):
         run_peer(graph, "gds_node_similarity", data, id_map)

@@ -92,6 +92,8 @@ def test_versions_coexist_activate_and_prune(catalog: GraphClient) -> None:
     third = write_embeddings(catalog, model="mf", embeddings=embeddings(value=3.0), progress=False)
     keys = catalog.run("MATCH (i:Item {id: 'i000'}) RETURN keys(i) AS k")[0]["k"]
     assert "emb_mf_v1" not in keys and {"emb_mf_v2", "emb_mf_v3"} <= set(keys)
+    left = catalog.run("MATCH (n) WHERE n.emb_mf_v1 IS NOT NULL RETURN count(n) AS n")
+    assert left[0]["n"] == 0  # gone from every label (users and concepts too)
     versions = {r.version: r for r in list_models(catalog, "mf")}
     assert versions[1].retired and not versions[1].active
     assert versions[3].active and not versions[2].active
