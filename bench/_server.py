@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from graphrec.graph.client import ConnectionTarget, GraphClient
 from graphrec.graph.engines import (
     ENGINE_NAMES,
     ArcadeDBServer,
@@ -12,6 +13,16 @@ from graphrec.graph.engines import (
     Neo4jServer,
     free_port,
 )
+from graphrec.graph.reset import reset_graph
+
+
+def fresh_target(server: EmbeddedServer) -> ConnectionTarget:
+    """The server's one database, emptied with graphrec's engine-neutral reset (the schema
+    re-applied): what each benchmark phase starts from, on either engine."""
+    target = server.target()
+    with GraphClient.open(target) as graph:
+        reset_graph(graph)
+    return target
 
 
 def bench_server(

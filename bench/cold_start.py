@@ -54,7 +54,7 @@ from typing import Any
 import numpy as np
 import torch
 from _report import save  # bench/_report.py (scripts run from bench/)
-from _server import bench_server
+from _server import bench_server, fresh_target
 from torch_geometric.data import HeteroData
 
 from graphrec.data import INTERACTED, RecData
@@ -91,8 +91,7 @@ def movielens_export(path: Path, cache: Path) -> tuple[HeteroData, IdMap, dict[s
         server = bench_server(Path(tmp), heap="2g")
         server.start()
         try:
-            server.create_database("movielens")
-            with GraphClient.open(replace(server.target(), database="movielens")) as graph:
+            with GraphClient.open(fresh_target(server)) as graph:
                 graph.apply_schema()
                 start = time.perf_counter()
                 ingest(graph, parse("movielens", path), progress=True)

@@ -34,7 +34,7 @@ import httpx
 import numpy as np
 from _report import machine, save, today  # bench/_report.py (scripts run from bench/)
 from _server import bench_server
-from serve import MOVIELENS, movielens_catalog, start_api, stop_api
+from serve import API_KEY, MOVIELENS, movielens_catalog, start_api, stop_api
 
 from graphrec.explain import find_paths, rank_paths
 from graphrec.graph.client import GraphClient
@@ -154,7 +154,7 @@ def latency(base: str, pairs: list[tuple[str, str]], users: list[str], requests:
         pairs[i] for i in rng.choice(len(pairs), size=min(requests, len(pairs)), replace=False)
     ]
     results: dict[str, Any] = {}
-    with httpx.Client(base_url=base, timeout=30) as client:
+    with httpx.Client(base_url=base, timeout=30, headers={"X-API-Key": API_KEY}) as client:
         for user, item in chosen[:20]:
             client.get(f"/users/{user}/recommendations/{item}/explanation")
         times, partial = [], 0

@@ -31,10 +31,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 from _report import machine, save, today  # bench/_report.py (scripts run from bench/)
+from _server import fresh_target  # bench/_server.py
 
 from graphrec.graph.client import ConnectionTarget, GraphClient
 from graphrec.graph.embedded import ArcadeDBServer, free_port
@@ -253,9 +253,7 @@ def main() -> None:
         try:
             with GraphClient.open(server.target()) as graph:
                 agent = graph.driver.get_server_info().agent
-            if not args.reuse:
-                server.create_database(database)
-            target = replace(server.target(), database=database)
+            target = server.target() if args.reuse else fresh_target(server)
             print(f"loading {database} ...", flush=True)
             graph_info = run_child("load", target, args, Path(tmp))
             if not graph_info["relationships"].get("INTERACTED"):

@@ -20,11 +20,10 @@ import argparse
 import random
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 from _report import machine, save, today  # bench/_report.py (scripts run from bench/)
-from _server import bench_server
+from _server import bench_server, fresh_target
 
 from graphrec.graph.client import GraphClient
 from graphrec.graph.embedded import EmbeddedServer
@@ -68,8 +67,7 @@ def run(server: EmbeddedServer, rows: list, batch_size: int) -> dict:
     n_rels = sum(isinstance(r, InteractionRow) for r in rows)
     results: dict = {}
 
-    server.create_database("naive")
-    with GraphClient.open(replace(server.target(), database="naive")) as graph:
+    with GraphClient.open(fresh_target(server)) as graph:
         nodes = [r for r in rows if not isinstance(r, InteractionRow)]
         ingest(graph, nodes, batch_size=batch_size, progress=False)
         log = [
@@ -95,10 +93,8 @@ def run(server: EmbeddedServer, rows: list, batch_size: int) -> dict:
         exported = graph.run(bench_cypher("naive_export"))
         results["export_naive"] = round(len(exported) / (time.perf_counter() - start))
         assert len(exported) == n_rels
-    server.drop_database("naive")
 
-    server.create_database("graphrec")
-    with GraphClient.open(replace(server.target(), database="graphrec")) as graph:
+    with GraphClient.open(fresh_target(server)) as graph:
         first = ingest(graph, rows, batch_size=batch_size, progress=False)
         results["ingest_graphrec_first"] = round(n_rels / first.seconds)
         again = ingest(graph, rows, batch_size=batch_size, progress=False)
@@ -109,7 +105,6 @@ def run(server: EmbeddedServer, rows: list, batch_size: int) -> dict:
         table = read_interactions(graph)
         results["export_graphrec"] = round(len(table) / (time.perf_counter() - start))
         assert len(table) == n_rels
-    server.drop_database("graphrec")
     return results
 
 

@@ -21,10 +21,10 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 from _report import machine, save, today  # bench/_report.py (scripts run from bench/)
+from _server import fresh_target  # bench/_server.py
 
 from graphrec.graph.client import GraphClient
 from graphrec.graph.embedded import ArcadeDBServer, EmbeddedServer, free_port
@@ -42,11 +42,9 @@ def measure(
     n_rows = sum(1 for _ in parse(fmt, path, **options))
     parse_s = time.perf_counter() - start
 
-    database = f"bench_{name.replace('-', '_')}"
-    server.create_database(database)
     result: dict = {"source": name, "rows": n_rows, "parse_s": round(parse_s, 2)}
     try:
-        with GraphClient.open(replace(server.target(), database=database)) as graph:
+        with GraphClient.open(fresh_target(server)) as graph:
             for phase in ("first_load", "rerun"):
                 graph.server_write_ms = 0
                 summary = ingest(
@@ -69,7 +67,7 @@ def measure(
             counts = graph.read("graph/count_relationships")
             result["graph_relationships"] = {row["type"]: row["n"] for row in counts}
     finally:
-        server.drop_database(database)
+        fresh_target(server)  # leave the database empty for the next source
     return result
 
 

@@ -26,12 +26,12 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from _report import machine, save, today  # bench/_report.py (scripts run from bench/)
+from _server import fresh_target  # bench/_server.py
 
 from graphrec import loaders
 from graphrec.graph.client import ConnectionTarget, GraphClient
@@ -67,9 +67,7 @@ def _write_random_version(graph: GraphClient, seed: int) -> None:
 def run_catalog(
     server: EmbeddedServer, name: str, rows: Any, *, k: int, batch_users: int, versions: int
 ) -> dict[str, Any]:
-    database = "".join(c for c in name if c.isalnum())
-    server.create_database(database)
-    target: ConnectionTarget = replace(server.target(), database=database)
+    target: ConnectionTarget = fresh_target(server)
     with GraphClient.open(target) as graph:
         graph.apply_schema()
         start = time.perf_counter()

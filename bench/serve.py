@@ -38,7 +38,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -46,7 +45,7 @@ from typing import Any
 import httpx
 import numpy as np
 from _report import save  # bench/_report.py (scripts run from bench/)
-from _server import bench_server
+from _server import bench_server, fresh_target
 
 from graphrec import loaders
 from graphrec.graph.client import ConnectionTarget, GraphClient
@@ -182,7 +181,10 @@ async def load_phases(
         )
 
     limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
-    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
+    headers = {"X-API-Key": API_KEY}  # reads need a key too (user reads are locked by default)
+    async with httpx.AsyncClient(
+        base_url=base, timeout=60, limits=limits, headers=headers
+    ) as client:
         for _ in range(200):  # warm up connections and caches
             await recommendations(client, _)
             await similar(client, _)
@@ -259,8 +261,8 @@ def stop_api(process: subprocess.Popen) -> None:
 
 # -- catalogs ----------------------------------------------------------------------------------------
 def new_database(server: EmbeddedServer, name: str) -> ConnectionTarget:
-    server.create_database(name)
-    return replace(server.target(), database=name)
+    """The server's one database, emptied (``name`` only labels the phase in logs)."""
+    return fresh_target(server)
 
 
 def random_embeddings(users: list[str], items: list[str], seed: int) -> dict[str, Embeddings]:
@@ -390,7 +392,6 @@ def bench_writeback(server: EmbeddedServer, users: int, items: int) -> list[dict
                     "embeddings_per_s": round((users + items) / seconds),
                 }
             )
-    server.drop_database("writeback")
     return results
 
 
