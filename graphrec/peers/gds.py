@@ -138,9 +138,11 @@ class GDSFastRPKNN:
     scores.
 
     Args:
-        dim: FastRP embedding dimension (default: 64).
-        iteration_weights: Weights of the propagation steps (default: ``[0.0, 1.0, 1.0]``:
-            two hops, the random start left out, GDS's own default has three ones).
+        dim: FastRP embedding dimension (default: 256).
+        iteration_weights: Weights of the propagation steps (default:
+            ``[0.0, 0.5, 1.0, 1.0]``: three hops, the random start left out; GDS's own
+            default is ``[0.0, 1.0, 1.0]``). Both defaults are the best of a 4-setting grid on
+            ml-latest-small's validation split (bench/in_database_peers.py, bench/RESULTS.md).
         top_k: Nearest items kept per item (default: 20).
         limit: Candidates kept per user (default: 100).
         seed: FastRP's and k-NN's random seed (default: 42).
@@ -151,8 +153,8 @@ class GDSFastRPKNN:
 
     def __init__(
         self,
-        dim: int = 64,
-        iteration_weights: Sequence[float] = (0.0, 1.0, 1.0),
+        dim: int = 256,
+        iteration_weights: Sequence[float] = (0.0, 0.5, 1.0, 1.0),
         top_k: int = 20,
         limit: int = 100,
         seed: int = 42,
