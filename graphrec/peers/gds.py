@@ -140,8 +140,8 @@ class GDSFastRPKNN:
     Args:
         dim: FastRP embedding dimension (default: 256).
         iteration_weights: Weights of the propagation steps (default:
-            ``[0.0, 0.5, 1.0, 1.0]``: three hops, the random start left out; GDS's own
-            default is ``[0.0, 1.0, 1.0]``). Both defaults are the best of a 4-setting grid on
+            ``[0.0, 0.5, 1.0, 1.0]``: three hops, the random start left out). Both defaults
+            are the best of a 4-setting grid on
             ml-latest-small's validation split (bench/in_database_peers.py, bench/RESULTS.md).
         top_k: Nearest items kept per item (default: 20).
         limit: Candidates kept per user (default: 100).
