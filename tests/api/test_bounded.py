@@ -101,6 +101,12 @@ def server_process(graph: Any, data_dir: Path, api_key: str) -> Iterator[str]:
         str(port),
         "--log-level",
         "warning",
+        # uvicorn closes a keep-alive connection after 5 idle seconds. On a loaded machine the
+        # first connections opened by the warm-up below can sit idle that long before the burst,
+        # and a request sent as the server closes one fails with "Server disconnected without
+        # sending a response" (seen in CI). The test is about bounded explanations, not that race.
+        "--timeout-keep-alive",
+        "300",
     ]
     process = subprocess.Popen(command, env=env, cwd=data_dir)
     url = f"http://127.0.0.1:{port}"
