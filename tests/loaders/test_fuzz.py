@@ -457,7 +457,8 @@ MEMBER = st.one_of(
         "ml/ratings.csv", "../evil", "/abs", "a/../../b", "C:/x", "a\\..\\b", "ml/",
         "ml/movies.csv", "ml", "ml/x/y", "ml/x",
     ]),
-    TEXT.filter(bool),
+    # zipfile cuts a member name at its first NUL and cannot write the empty name left over.
+    TEXT.filter(lambda name: bool(name.split("\x00")[0])),
 )  # fmt: skip
 
 
