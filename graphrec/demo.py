@@ -149,8 +149,17 @@ def serve_api(settings: Settings, *, port: int | None, example_user: str) -> Non
     key = settings.api_key or SecretStr(secrets.token_urlsafe(24))
     # model_copy does not validate: the key must already be a SecretStr, as the app reads it.
     app = create_app(settings.model_copy(update={"api_key": key}), dev=True)
+    # A browser tab left open on the explorer holds a connection: Ctrl-C waits for open
+    # requests at most this long, then closes them.
     server = uvicorn.Server(
-        uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
+        uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=10,
+        )
     )
     # In a thread, so this thread keeps Ctrl-C and prints the URLs once the app is up.
     thread = threading.Thread(target=server.run, name="graphrec-demo-api", daemon=True)
@@ -179,7 +188,10 @@ def serve_api(settings: Settings, *, port: int | None, example_user: str) -> Non
     except KeyboardInterrupt:
         server.should_exit = True
         thread.join(timeout=30)
-    typer.echo("API stopped")
+    if thread.is_alive():  # a second Ctrl-C's path in uvicorn: stop without waiting
+        server.force_exit = True
+        thread.join(timeout=10)
+    typer.echo("API stopped" if not thread.is_alive() else "API did not stop cleanly")
 
 
 def _show_users(graph, run: PipelineResult, *, count: int, k: int) -> None:  # noqa: ANN001

@@ -42,6 +42,8 @@ def test_demo_runs_the_whole_loop_then_serves(
     process = subprocess.Popen(
         [
             sys.executable,
+            "-X",
+            "faulthandler",  # SIGABRT then writes every thread's stack to stderr (see below)
             "-m",
             "graphrec",
             "demo",
@@ -98,7 +100,15 @@ def test_demo_runs_the_whole_loop_then_serves(
         assert refused.value.code == 401
     finally:
         process.send_signal(signal.SIGINT)
-        process.wait(timeout=240)  # a clean stop, not a fast one: the CI machine may be loaded
+        try:
+            process.wait(timeout=120)  # a clean stop, not a fast one: the CI machine may be loaded
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGABRT)
+            process.wait(timeout=30)
+            pytest.fail(
+                "the demo did not stop within 120 s of Ctrl-C; where its threads were:\n"
+                + errors.read_text()[-8000:]
+            )
     assert process.returncode == 0, errors.read_text()[-3000:]
     stdout += "".join(iter(lambda: printed.get(timeout=5) or "", ""))
     assert "API stopped" in stdout
