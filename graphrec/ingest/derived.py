@@ -31,6 +31,7 @@ def derive_co_engagement(
     """
     import numpy as np
 
+    from graphrec.graph.capabilities import probe
     from graphrec.graph.interactions import read_interactions
     from graphrec.ingest.co_engagement import co_engagement
 
@@ -53,10 +54,15 @@ def derive_co_engagement(
         {"source_id": items[s], "target_id": items[t], "weight": float(w), "shared": int(n)}
         for s, t, w, n in zip(links.source, links.target, links.weight, links.shared, strict=True)
     ]
+    merge = "ingest/merge_co_engaged" if probe(graph).merge_relationships else None
     for chunk in batched(rows, batch_size):
         count.rows += len(chunk)
         count.created += create_then_refresh(
-            graph, "ingest/create_missing_co_engaged", "ingest/update_co_engaged", chunk
+            graph,
+            "ingest/create_missing_co_engaged",
+            "ingest/update_co_engaged",
+            chunk,
+            merge=merge,
         )
     count.removed = _remove_missing(
         graph, {(row["source_id"], row["target_id"]) for row in rows}, batch_size

@@ -45,6 +45,8 @@ class Target:
     to_param: Callable[[Any], dict[str, Any]]
     key: Callable[[Any], Hashable]
     update: str | None = None  # relationships: statement that refreshes existing edges
+    # Relationships on Neo4j: one MERGE statement doing both (see Ingestor._flush).
+    merge: str | None = None
 
 
 def _user(row: UserRow) -> dict[str, Any]:
@@ -85,6 +87,7 @@ TARGETS: dict[type, Target] = {
         _interaction,
         lambda r: (r.user_id, r.item_id, r.kind),
         update="ingest/update_interactions",
+        merge="ingest/merge_interactions",
     ),
     ItemConceptRow: Target(
         RelType.HAS_CONCEPT,
@@ -98,6 +101,7 @@ TARGETS: dict[type, Target] = {
         },
         lambda r: (r.item_id, r.concept_id, r.relation),
         update="ingest/update_item_concepts",
+        merge="ingest/merge_item_concepts",
     ),
     UserConceptRow: Target(
         RelType.HAS_ATTRIBUTE,
@@ -105,6 +109,7 @@ TARGETS: dict[type, Target] = {
         "ingest/create_missing_user_attributes",
         lambda r: {"user_id": r.user_id, "concept_id": r.concept_id, "relation": r.relation},
         lambda r: (r.user_id, r.concept_id, r.relation),
+        merge="ingest/merge_user_attributes",
     ),
     SubconceptRow: Target(
         RelType.SUBCONCEPT_OF,
@@ -112,6 +117,7 @@ TARGETS: dict[type, Target] = {
         "ingest/create_missing_subconcepts",
         lambda r: {"child_id": r.child_id, "parent_id": r.parent_id},
         lambda r: (r.child_id, r.parent_id),
+        merge="ingest/merge_subconcepts",
     ),
     ConceptRelationRow: Target(
         RelType.RELATED,
@@ -119,5 +125,6 @@ TARGETS: dict[type, Target] = {
         "ingest/create_missing_concept_relations",
         lambda r: {"head_id": r.head_id, "relation": r.relation, "tail_id": r.tail_id},
         lambda r: (r.head_id, r.relation, r.tail_id),
+        merge="ingest/merge_concept_relations",
     ),
 }

@@ -11,9 +11,11 @@ them per kind and sends each full buffer as one ``UNWIND $rows`` transaction.
   for concepts, ...); rows are de-duplicated on it within a batch, missing edges
   are created and existing ones refreshed. Ingesting the same files twice
   leaves the same counts. ``keep_duplicates`` turns this off for interactions.
-- **Interactions on Neo4j** are one ``MERGE`` per batch
-  (``ingest/merge_interactions``): a driver retry of a committed batch, or the
-  API writing the same keys during the ingest, adds no second edge.
+- **Relationships on Neo4j** are one ``MERGE`` per batch (``ingest/merge_*``,
+  chosen through the capability probe): a driver retry of a committed batch, or
+  the API writing the same interactions during the ingest, adds no second edge.
+  On ArcadeDB, whose relationship ``MERGE`` is slow, concept links are
+  ``OPTIONAL MATCH`` plus ``CREATE`` then an update (``create_missing_*``).
 - **Interactions elsewhere (ArcadeDB)** are compared with the graph in Python rather than checked
   edge by edge on the server (which was most of its work): the first time a
   user appears, their existing edges are read in one query (nothing is read
@@ -43,11 +45,18 @@ from graphrec.ingest.targets import TARGETS, IngestError, Target
 from graphrec.loaders.rows import InteractionRow, Reject, Row
 
 
-def create_then_refresh(graph: GraphClient, create: str, update: str | None, rows: list) -> int:
-    """Run ``create`` (creates what is missing), then ``update`` if some rows already existed.
+def create_then_refresh(
+    graph: GraphClient, create: str, update: str | None, rows: list, *, merge: str | None = None
+) -> int:
+    """Write ``rows`` without duplicates; the number of nodes or relationships created.
 
-    Returns the number of nodes or relationships created.
+    With ``merge`` (a relationship ``MERGE``, the natural form on Neo4j) that one
+    statement does it. Otherwise ``create`` creates what is missing, then ``update``
+    refreshes the rest if some rows already existed (ArcadeDB, whose relationship
+    ``MERGE`` is slow).
     """
+    if merge is not None:
+        return graph.write(merge, rows=rows).get("relationships_created", 0)
     counters = graph.write(create, rows=rows)
     created = counters.get("nodes_created", 0) + counters.get("relationships_created", 0)
     if update is not None and created < len(rows):
@@ -88,7 +97,7 @@ class Ingestor:
         # user id -> {(item id, kind): (weight, rating, ts, split)} for every user seen so far.
         self._known: dict[str, dict[tuple[str, str], tuple]] = {}
         self._graph_has_interactions: bool | None = None
-        self._merge: bool | None = None  # probed on the first interaction batch
+        self._merge: bool | None = None  # probed on the first relationship batch
 
     def add(self, row: Row) -> None:
         self.summary.rows_read += 1
@@ -127,9 +136,9 @@ class Ingestor:
             return
         rows = list(buffer.values())
         buffer.clear()
-        self._record(
-            target, len(rows), create_then_refresh(self.graph, target.create, target.update, rows)
-        )
+        merge = target.merge if self._merge_relationships() else None
+        created = create_then_refresh(self.graph, target.create, target.update, rows, merge=merge)
+        self._record(target, len(rows), created)
 
     def _record(self, target: Target, rows: int, created: int) -> None:
         """Count a written batch in the summary and report progress."""
@@ -147,10 +156,10 @@ class Ingestor:
         """
         batch = dict(buffer)
         buffer.clear()
-        if self._merge_interactions():
-            counters = self.graph.write("ingest/merge_interactions", rows=list(batch.values()))
-            created = counters.get("relationships_created", 0)
-            self._record(TARGETS[InteractionRow], len(batch), created)
+        target = TARGETS[InteractionRow]
+        if self._merge_relationships():
+            counters = self.graph.write(target.merge, rows=list(batch.values()))
+            self._record(target, len(batch), counters.get("relationships_created", 0))
             return
         known = self._known_edges({row["user_id"] for row in batch.values()})
         new, changed = [], []
@@ -162,13 +171,12 @@ class Ingestor:
             elif edges[item, kind] != values:
                 changed.append(row)
             edges[item, kind] = values
-        target = TARGETS[InteractionRow]
         counters = self.graph.write(target.create, rows=new) if new else {}
         if changed:
             self.graph.write(target.update, rows=changed)
         self._record(target, len(batch), counters.get("relationships_created", 0))
 
-    def _merge_interactions(self) -> bool:
+    def _merge_relationships(self) -> bool:
         """Whether the server's relationship ``MERGE`` is the natural form (Neo4j)."""
         if self._merge is None:
             from graphrec.graph.capabilities import probe
