@@ -1,6 +1,6 @@
-"""On Neo4j, ingest merges its relationships: a batch that runs twice (a driver retry after a
-commit whose answer was lost) and API writes of the same keys during an ingest add no second
-edge."""
+"""On Neo4j, ingest merges interactions: a batch that runs twice (a driver retry after a commit
+whose answer was lost) and API writes of the same keys during an ingest add no second edge.
+tests/ingest/test_retries.py covers the other relationships on both engines."""
 
 from __future__ import annotations
 
@@ -10,18 +10,7 @@ import pytest
 
 from graphrec.graph.client import GraphClient
 from graphrec.ingest import ingest
-from graphrec.ingest.targets import TARGETS
-from graphrec.ingest.writer import Ingestor
-from graphrec.loaders.rows import (
-    ConceptRelationRow,
-    ConceptRow,
-    InteractionRow,
-    ItemConceptRow,
-    ItemRow,
-    SubconceptRow,
-    UserConceptRow,
-    UserRow,
-)
+from graphrec.loaders.rows import InteractionRow, ItemRow, UserRow
 
 pytestmark = pytest.mark.engine_only(
     "neo4j",
@@ -91,44 +80,3 @@ def test_api_writes_during_an_ingest_add_no_second_edge(graph: GraphClient) -> N
     assert _duplicates(graph) == 0
     assert _interactions(graph) == len(pairs)
     assert summary.relationships["INTERACTED"].rows == len(pairs)
-
-
-#: One row of each relationship kind besides interactions, and the same key with new values.
-LINKS = [
-    (ItemConceptRow("i0", "genre:drama", "has_genre", 1.0), ItemConceptRow("i0", "genre:drama", "has_genre", 0.5)),
-    (UserConceptRow("u0", "genre:drama", "likes"), None),
-    (SubconceptRow("genre:drama", "genre:any"), None),
-    (ConceptRelationRow("genre:drama", "broader", "genre:any"), None),
-]  # fmt: skip
-
-
-@pytest.mark.parametrize("row, changed", LINKS, ids=lambda r: type(r).__name__ if r else "")
-def test_each_relationship_batch_that_runs_twice_adds_nothing(
-    graph: GraphClient, row: object, changed: object
-) -> None:
-    concepts = [
-        ConceptRow("genre:drama", "genre", "Drama"),
-        ConceptRow("genre:any", "genre", "Any"),
-    ]
-    ingest(graph, [UserRow("u0"), ItemRow("i0"), *concepts], progress=False)
-    target = TARGETS[type(row)]
-    assert Ingestor(graph)._merge_relationships()  # the writer takes this path on Neo4j
-    first = graph.write(target.merge, rows=[target.to_param(row)])
-    again = graph.write(target.merge, rows=[target.to_param(changed or row)])  # a retry
-    assert first["relationships_created"] == 1
-    assert again.get("relationships_created", 0) == 0
-    counts = {r["type"]: r["n"] for r in graph.read("graph/count_relationships")}
-    assert counts[target.name] == 1
-    if changed is not None:  # the merge refreshes the values, as create-then-update does
-        edges = graph.read("export/concepts_of_items", ids=["i0"], relations=None, kinds=None)
-        assert [e["weights"] for e in edges] == [[0.5]]
-
-
-def test_a_co_engagement_batch_that_runs_twice_adds_nothing(graph: GraphClient) -> None:
-    ingest(graph, [ItemRow("i0"), ItemRow("i1")], progress=False)
-    row = {"source_id": "i0", "target_id": "i1", "weight": 0.25, "shared": 3}
-    assert graph.write("ingest/merge_co_engaged", rows=[row])["relationships_created"] == 1
-    again = graph.write("ingest/merge_co_engaged", rows=[{**row, "shared": 4}])
-    assert again.get("relationships_created", 0) == 0
-    links = graph.read("export/co_engaged_of_items", ids=["i0"])
-    assert [(r["targets"], r["weights"]) for r in links] == [(["i1"], [0.25])]
