@@ -19,6 +19,7 @@ from graphrec.explain.kg_search import (
 )
 from graphrec.explain.paths import MAX_USER_IDS, PATH_KINDS, Explanation, PathSearch
 from graphrec.explain.sentences import PathBuilder
+from graphrec.graph.capabilities import probe
 from graphrec.graph.client import GraphClient
 
 
@@ -67,9 +68,12 @@ def find_paths(
             )
             continue
         params: dict[str, Any] = {"user": user_id, "item": item_id, "limit": per_kind}
+        statement = f"explain/{kind}"
         if kind == "collaborative":
             params["max_ids"] = MAX_USER_IDS
-        queries[kind] = graph.submit_read(f"explain/{kind}", timeout_=timeout, **params)
+            if probe(graph).joins_bound_ends:  # the same rows, Neo4j's natural form
+                statement = "explain/collaborative_one_pattern"
+        queries[kind] = graph.submit_read(statement, timeout_=timeout, **params)
     answered: dict[str, float] = {}  # kind -> when its rows arrived
     for kind, future in queries.items():
         future.add_done_callback(lambda _, kind=kind: answered.setdefault(kind, time.monotonic()))

@@ -66,6 +66,12 @@ class Capabilities:
         return self.is_neo4j
 
     @property
+    def joins_bound_ends(self) -> bool:
+        """A pattern bound by id at both ends is planned from both ends and joined (Neo4j);
+        ArcadeDB expands from one end (see explain/collaborative_one_pattern.cypher)."""
+        return self.is_neo4j
+
+    @property
     def call_in_transactions(self) -> bool:
         """``CALL { ... } IN TRANSACTIONS`` in an auto-commit query (Neo4j 4.4+)."""
         return self.is_neo4j and _version_at_least(self.version, (4, 4))

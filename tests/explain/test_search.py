@@ -257,3 +257,19 @@ def test_knowledge_graph_search_reports_a_missed_deadline(small_world: GraphClie
         kg_paths(small_world, "me", "aliens", deadline=0.0)
     search = find_paths(small_world, "me", "aliens", kinds=("knowledge_graph",), timeout=1e-9)
     assert search.timed_out == ("knowledge_graph",) and search.paths == []
+
+
+def test_both_collaborative_forms_give_the_same_rows(small_world: GraphClient) -> None:
+    """explain/collaborative_one_pattern (Neo4j's form) answers as explain/collaborative does;
+    bench/collaborative_forms.py checks the same on ml-latest-small."""
+    for user, item in (("me", "aliens"), ("twin", "alien"), ("fan1", "heat"), ("me", "lonely")):
+        params = {"user": user, "item": item, "limit": 5, "max_ids": 5}
+        collected = small_world.read("explain/collaborative", **params)
+        one_pattern = small_world.read("explain/collaborative_one_pattern", **params)
+        assert [(r["anchor_id"], r["people"], sorted(r["other_ids"])) for r in one_pattern] == [
+            (r["anchor_id"], r["people"], sorted(r["other_ids"])) for r in collected
+        ]
+    rows = small_world.read(
+        "explain/collaborative_one_pattern", user="me", item="aliens", limit=5, max_ids=5
+    )
+    assert [(r["anchor_id"], r["people"]) for r in rows] == [("alien", 3)]  # fan1-3, not twin
