@@ -7,7 +7,8 @@ reads the reference once and ranks with that object only, so it sees one
 model version however the reference changes meanwhile; ``POST /admin/reload``
 and ``POST /items`` build a new object and swap the reference (serialised by
 one lock). Interactions keep flowing during a reload: they are journalled and
-replayed onto the new index before the swap.
+replayed onto the new index before the swap. Other API processes' writes reach
+this one through the change feed (:mod:`graphrec.api.replicas`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -40,7 +42,16 @@ from graphrec.writeback import ModelRecord
 
 from .explaining import ExplainPool
 from .metrics import Metrics
-from .writes import InteractionWriter, ItemExistsError, create_item, erase, ping, read_once
+from .replicas import ChangeFeed, ChangeLog
+from .writes import (
+    InteractionWriter,
+    ItemExistsError,
+    create_item,
+    erase,
+    ping,
+    read_once,
+    write,
+)
 
 log = logging.getLogger("graphrec.api")
 
@@ -114,12 +125,16 @@ class ServiceState:
         self.index = index
         self.vector_index = vector_index
         self.metrics = metrics
+        interval = options.settings.api_sync_interval
+        self.change_log = ChangeLog(uuid.uuid4().hex, enabled=interval > 0)
+        self.feed = ChangeFeed(self, self.change_log, interval) if interval > 0 else None
         self.writer = InteractionWriter(
             graph,
-            self._apply_interactions,
+            self.apply_interactions,
             timeout=options.graph_timeout,
             retry_seconds=options.graph_retry_seconds,
             ping_timeout=self.ping_timeout,
+            log=self.change_log.interactions,
         )
         self.explainer = ExplainPool(options.settings.api_explain_concurrency)
         self._index_lock = asyncio.Lock()
@@ -153,6 +168,12 @@ class ServiceState:
         opened: list[GraphClient] = [loader]
         try:
             vector_index = (await asyncio.to_thread(probe, loader)).vector_index
+            # The feed is followed from before the load: what commits meanwhile is applied
+            # once more, which changes nothing.
+            since = (await asyncio.to_thread(loader.read, "api/server_time"))[0]["now"]
+            if options.settings.api_sync_interval > 0:
+                await asyncio.to_thread(loader.write, "api/create_feed_key")
+                key = (await asyncio.to_thread(loader.read, "api/feed_key"))[0]["key"]
             index = Index.from_loaded(
                 await asyncio.to_thread(cls._load, loader, options, vector_index)
             )
@@ -165,6 +186,9 @@ class ServiceState:
             raise
         state = cls(options, target, loader, reader, graph, index, vector_index, metrics)
         state.writer.start()
+        if state.feed is not None:
+            state.change_log.key = key
+            state.feed.start(since)
         metrics.watch(state.gauges)
         log.info(
             "serving %s from %s (%d items)",
@@ -183,6 +207,8 @@ class ServiceState:
         return loaded
 
     async def close(self) -> None:
+        if self.feed is not None:
+            await self.feed.stop()
         await self.writer.stop()
         await asyncio.to_thread(self.explainer.close)
         await self.graph.close()
@@ -197,6 +223,7 @@ class ServiceState:
             "writer_queue": float(self.writer.queued),
             "explanations_running": float(self.explainer.running),
             "explanations_waiting": float(self.explainer.waiting),
+            "feed_changes_applied": float(self.feed.applied if self.feed else 0),
             "model_version": {name: float(v.version) for name, v in snapshot.models.items()},
         }
 
@@ -217,7 +244,7 @@ class ServiceState:
         return bool(rows and rows[0]["n"])
 
     # -- interactions ---------------------------------------------------------------------------
-    def _apply_interactions(self, rows: list[dict[str, Any]]) -> None:
+    def apply_interactions(self, rows: list[dict[str, Any]]) -> None:
         """Record committed interactions in memory (and in the journal during a reload)."""
         now = time.time()
         by_user: dict[str, list[str]] = {}
@@ -295,6 +322,7 @@ class ServiceState:
                 timeout=self.options.graph_timeout,
                 retry_seconds=self.options.graph_retry_seconds,
                 ping_timeout=self.ping_timeout,
+                also=self.change_log.item_created(item_id, title, concepts),
             )
             index.state.grow(snapshot.catalog.num_items)
             self.index = replace(index, snapshot=snapshot)
@@ -324,9 +352,8 @@ class ServiceState:
             )
             if not in_memory and not await self.user_exists(user_id):
                 raise UnknownUserError(f"unknown user {user_id!r}")
-            await self._erase("erasure/delete_user", user_id)
-            index.state.remove_user(user_id)
-            self.index = replace(index, snapshot=index.snapshot.without_user(user_id))
+            await self._erase("erasure/delete_user", user_id, self.change_log.user_erased(user_id))
+            self._forget_user(user_id)
 
     async def delete_item(self, item_id: str) -> None:
         """Erase an item from the graph, then from the catalog, every model and the seen
@@ -344,21 +371,78 @@ class ServiceState:
                 )
                 if not (rows and rows[0]["n"]):
                     raise UnknownItemError(f"unknown item {item_id!r}")
-                await self._erase("erasure/delete_item", item_id)
-                return
-            await self._erase("erasure/delete_item", item_id)
-            snapshot, position = index.snapshot.without_item(item_id)
-            self.index = replace(index, snapshot=snapshot, state=index.state.without_item(position))
+            await self._erase("erasure/delete_item", item_id, self.change_log.item_deleted(item_id))
+            self._forget_item(item_id)
 
-    async def _erase(self, name: str, node_id: str) -> None:
+    async def _erase(self, name: str, node_id: str, also: list) -> None:
         await erase(
             self.graph,
             name,
             timeout=self.options.graph_timeout,
             retry_seconds=self.options.graph_retry_seconds,
             ping_timeout=self.ping_timeout,
+            also=also,
             id=node_id,
         )
+
+    def _forget_user(self, user_id: str) -> None:
+        index = self.index
+        index.state.remove_user(user_id)
+        self.index = replace(index, snapshot=index.snapshot.without_user(user_id))
+
+    def _forget_item(self, item_id: str) -> None:
+        index = self.index
+        if item_id in index.snapshot.catalog.item_pos:
+            snapshot, position = index.snapshot.without_item(item_id)
+            self.index = replace(index, snapshot=snapshot, state=index.state.without_item(position))
+
+    # -- other processes' changes (graphrec.api.replicas) -----------------------------------
+    async def announce_reload(self) -> None:
+        """Tell the other API processes on this graph to reload (through the feed)."""
+        for name, params in self.change_log.reloaded():
+            await write(
+                self.graph,
+                name,
+                retry_seconds=self.options.graph_retry_seconds,
+                ping_timeout=self.ping_timeout,
+                **params,
+            )
+
+    async def prune_feed(self, before: int) -> None:
+        await write(
+            self.graph,
+            "api/prune_changes",
+            retry_seconds=self.options.graph_retry_seconds,
+            ping_timeout=self.ping_timeout,
+            before=before,
+            limit=10_000,
+        )
+
+    async def apply_item_created(self, item_id: str, title: str | None, links: list) -> None:
+        """A new item from another process: cold-start embedded here as it was there."""
+        async with self._index_lock:
+            index = self.index
+            if item_id in index.snapshot.catalog.item_pos:
+                return
+            links = [(concept, relation, float(weight)) for concept, relation, weight in links]
+            concept_ids = [concept for concept, _, _ in links]
+            snapshot, _ = index.snapshot.with_item(item_id, title, concept_ids, links)
+            index.state.grow(snapshot.catalog.num_items)
+            self.index = replace(index, snapshot=snapshot)
+
+    async def apply_item_deleted(self, item_id: str) -> None:
+        async with self._index_lock, self.writer.commit_lock:
+            self._forget_item(item_id)
+
+    async def apply_user_erased(self, find: Callable[[Sequence[str]], list[str]]) -> None:
+        """Forget the users among those in memory that ``find`` picks (by their hash)."""
+        async with self._index_lock, self.writer.commit_lock:
+            index = self.index
+            known = set(index.state.users())
+            for model in index.snapshot.models.values():
+                known.update(model.user_pos)
+            for user_id in find(sorted(known)):
+                self._forget_user(user_id)
 
 
 __all__ = ["CreatedItem", "Index", "ItemExistsError", "ServiceOptions", "ServiceState"]

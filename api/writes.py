@@ -96,9 +96,13 @@ async def write(
     *,
     retry_seconds: float,
     ping_timeout: float,
+    also: Sequence[tuple[str, dict[str, Any]]] = (),
     **params: Any,
 ) -> None:
     """Run the write statement ``name``, retried while the graph is reachable.
+
+    ``also`` are more ``(name, params)`` statements for the same transaction (the change
+    feed's entries, :mod:`graphrec.api.replicas`).
 
     The service's driver does not retry (``max_transaction_retry_time=0``): its
     retries would spend their whole budget on a server that is down. Here a
@@ -114,7 +118,7 @@ async def write(
     connection_failures = 0
     while True:
         try:
-            await graph.write(name, **params)
+            await graph.write_all([(name, params), *also])
             return
         except (GraphUnavailableError, SessionExpired) as exc:
             connection_failures += 1
@@ -162,6 +166,7 @@ class InteractionWriter:
         timeout: Seconds a batch may take before its requests fail with 503.
         retry_seconds: How long a batch that failed transiently is retried (see :func:`write`).
         ping_timeout: Seconds the reachability check after a connection failure may take.
+        log: The change-feed statements for a batch's rows, committed with it.
     """
 
     def __init__(
@@ -172,8 +177,10 @@ class InteractionWriter:
         timeout: float = 10.0,
         retry_seconds: float = 5.0,
         ping_timeout: float = 1.0,
+        log: Callable[[list[dict[str, Any]]], list[tuple[str, dict[str, Any]]]] | None = None,
     ) -> None:
         self.graph = graph
+        self.log = log
         self.on_commit = on_commit
         self.timeout = timeout
         self.retry_seconds = retry_seconds
@@ -255,6 +262,7 @@ class InteractionWriter:
                     "api/merge_interactions",
                     retry_seconds=self.retry_seconds,
                     ping_timeout=self.ping_timeout,
+                    also=self.log(rows) if self.log is not None else (),
                     rows=rows,
                 )
                 return
@@ -277,6 +285,7 @@ async def create_item(
     timeout: float,
     retry_seconds: float,
     ping_timeout: float,
+    also: Sequence[tuple[str, dict[str, Any]]] = (),
 ) -> None:
     """Create an item with its concepts, ``HAS_CONCEPT`` edges and embedding properties.
 
@@ -291,6 +300,7 @@ async def create_item(
                 "api/create_item",
                 retry_seconds=retry_seconds,
                 ping_timeout=ping_timeout,
+                also=also,
                 id=item_id,
                 title=title,
                 props=properties,
@@ -311,6 +321,7 @@ async def erase(
     timeout: float,
     retry_seconds: float,
     ping_timeout: float,
+    also: Sequence[tuple[str, dict[str, Any]]] = (),
     **params: Any,
 ) -> None:
     """Run the erasure statement ``name`` (one transaction; running it again changes nothing).
@@ -320,7 +331,14 @@ async def erase(
     """
     try:
         await asyncio.wait_for(
-            write(graph, name, retry_seconds=retry_seconds, ping_timeout=ping_timeout, **params),
+            write(
+                graph,
+                name,
+                retry_seconds=retry_seconds,
+                ping_timeout=ping_timeout,
+                also=also,
+                **params,
+            ),
             timeout,
         )
     except GRAPH_FAILURES as exc:

@@ -162,6 +162,13 @@ class Settings(BaseSettings):
         description="Seconds an explanation's path queries may take; past it the answer "
         "holds the paths found so far and is flagged partial.",
     )
+    api_sync_interval: float = Field(
+        default=1.0,
+        ge=0,
+        description="Seconds between two reads of the change feed, through which API "
+        "processes on one graph apply each other's writes (interactions, items, erasures, "
+        "reloads) to their memory. 0 turns the feed off (one process only).",
+    )
 
     @field_validator("neo4j_uri")
     @classmethod

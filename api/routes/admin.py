@@ -25,10 +25,12 @@ async def reload(state: StateDep) -> ReloadOut:
 
     The new index replaces the old one in one step: requests in flight finish
     with the version they started with; later ones use the new version.
-    Interactions posted during the reload are kept.
+    Interactions posted during the reload are kept. The other API processes on the
+    graph reload too, once they read the change feed (within `api_sync_interval` seconds).
     """
     start = time.perf_counter()
     before, after = await state.reload()
+    await state.announce_reload()
     versions = {name: r.version for name, r in before.records.items()}
     return ReloadOut(
         models=model_infos(after),

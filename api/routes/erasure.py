@@ -27,7 +27,8 @@ async def delete_user(state: StateDep, user_id: Annotated[str, id_path("42")]) -
 
     `CO_ENGAGED` counts are recomputed without them at the next derivation. Only a re-ingest brings the user back. 404 for an unknown
     user (so a repeated call answers 404 and changes nothing). Other API processes on
-    the same graph keep the user in memory until their next `POST /admin/reload`.
+    the same graph forget the user once they read the change feed (within
+    `api_sync_interval` seconds).
     """
     await state.delete_user(parse_id(user_id, "user_id"))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -47,7 +48,7 @@ async def delete_item(state: StateDep, item_id: Annotated[str, id_path("318")]) 
     request on, no recommendation or similar-items answer of this process returns it.
 
     A deletion, not a tombstone: re-ingesting the catalog brings it back. 404 for an
-    unknown item.
+    unknown item. Other API processes on the graph drop it once they read the change feed.
     """
     await state.delete_item(parse_id(item_id, "item_id"))
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -62,8 +62,9 @@ def serve_command(
     key; without an admin key the service refuses to start unless --dev or
     --read-only. One process
     serves one in-memory index: scale out with more processes behind a load
-    balancer (each loads its own index; POST /admin/reload each after a new
-    model version). OpenAPI docs at /docs.
+    balancer. Each loads its own index and applies the others' writes through
+    the change feed in the graph (GRAPHREC_API_SYNC_INTERVAL); POST /admin/reload
+    on one of them reloads them all. OpenAPI docs at /docs.
     """
     import uvicorn
 

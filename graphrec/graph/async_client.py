@@ -4,6 +4,7 @@ reads routed as reads, writes in managed (retried) transactions, errors translat
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Self
 
 import neo4j
@@ -60,11 +61,20 @@ class AsyncGraphClient:
         return [record.data() for record in result.records]
 
     async def write(self, name: str, /, **params: Any) -> dict[str, int]:
-        query = cypher.load(name)
+        return await self.write_all([(name, params)])
+
+    async def write_all(self, statements: Sequence[tuple[str, dict[str, Any]]]) -> dict[str, int]:
+        """Run the write statements ``(name, params)`` in order, in one transaction; the
+        counters summed over them."""
+        queries = [(cypher.load(name), params) for name, params in statements]
 
         async def work(tx: neo4j.AsyncManagedTransaction) -> dict[str, int]:
-            result = await tx.run(query, params)
-            return _counters(await result.consume())
+            total: dict[str, int] = {}
+            for query, params in queries:
+                counters = _counters(await (await tx.run(query, params)).consume())
+                for key, value in counters.items():
+                    total[key] = total.get(key, 0) + value
+            return total
 
         try:
             async with self.driver.session(database=self.target.database) as session:

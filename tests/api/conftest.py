@@ -11,6 +11,9 @@ it for the module; ``fresh_graph`` rebuilds it for one test.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 import warnings
@@ -353,3 +356,70 @@ def live_client(
         httpx.Client(base_url=server.url, headers={"X-API-Key": API_KEY}, timeout=30) as client,
     ):
         yield client
+
+
+@contextmanager
+def server_process(
+    graph: Any, data_dir: Path, api_key: str, env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """``uvicorn --factory graphrec.api.main:app_from_environment`` on a free port, serving
+    ``graph`` with ``api_key`` and the extra environment ``env``; yields its URL."""
+    target = graph.target
+    port = free_port()
+    env = {
+        **os.environ,
+        "GRAPHREC_NEO4J_URI": target.uri,
+        "GRAPHREC_NEO4J_USER": target.user,
+        "GRAPHREC_NEO4J_PASSWORD": target.password,
+        "GRAPHREC_NEO4J_DATABASE": target.database,
+        "GRAPHREC_DATA_DIR": str(data_dir),
+        "GRAPHREC_API_KEY": api_key,
+        **(env or {}),
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "graphrec.api.main:app_from_environment",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        # uvicorn closes a keep-alive connection after 5 idle seconds. On a loaded machine the
+        # first connections opened by the warm-up below can sit idle that long before the burst,
+        # and a request sent as the server closes one fails with "Server disconnected without
+        # sending a response" (seen in CI). The test is about bounded explanations, not that race.
+        "--timeout-keep-alive",
+        "300",
+    ]
+    data_dir.mkdir(parents=True, exist_ok=True)
+    process = subprocess.Popen(command, env=env, cwd=data_dir)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert process.poll() is None, "the API process exited"
+            try:
+                if httpx.get(f"{url}/health", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "the API process did not start"
+            time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def api_process() -> Callable[..., Any]:
+    """``with api_process(graph, data_dir, api_key, env) as url``: a real API process."""
+    return server_process

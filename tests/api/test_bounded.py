@@ -4,12 +4,8 @@ a fixed number at a time, and each key is rate limited (429 with Retry-After).""
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +14,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from graphrec.api.ratelimit import TokenBuckets
-from graphrec.graph.embedded import free_port
 
 OTHER_KEY = "bounded-read-key-0123456789"
 
@@ -75,65 +70,9 @@ def test_rate_limit_answers_429_with_retry_after(
 REQUESTS = 200
 
 
-@contextmanager
-def server_process(graph: Any, data_dir: Path, api_key: str) -> Iterator[str]:
-    """``uvicorn --factory graphrec.api.main:app_from_environment`` on a free port."""
-    target = graph.target
-    port = free_port()
-    env = {
-        **os.environ,
-        "GRAPHREC_NEO4J_URI": target.uri,
-        "GRAPHREC_NEO4J_USER": target.user,
-        "GRAPHREC_NEO4J_PASSWORD": target.password,
-        "GRAPHREC_NEO4J_DATABASE": target.database,
-        "GRAPHREC_DATA_DIR": str(data_dir),
-        "GRAPHREC_API_KEY": api_key,
-    }
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "--factory",
-        "graphrec.api.main:app_from_environment",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-        # uvicorn closes a keep-alive connection after 5 idle seconds. On a loaded machine the
-        # first connections opened by the warm-up below can sit idle that long before the burst,
-        # and a request sent as the server closes one fails with "Server disconnected without
-        # sending a response" (seen in CI). The test is about bounded explanations, not that race.
-        "--timeout-keep-alive",
-        "300",
-    ]
-    process = subprocess.Popen(command, env=env, cwd=data_dir)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert process.poll() is None, "the API process exited"
-            try:
-                if httpx.get(f"{url}/health", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the API process did not start"
-            time.sleep(0.2)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 @pytest.mark.slow
 def test_many_concurrent_explain_requests_leave_the_service_responsive(
-    shared_graph: Any, trained: Any, api_key: str, tmp_path: Path
+    shared_graph: Any, trained: Any, api_key: str, tmp_path: Path, api_process: Callable
 ) -> None:
     users = trained.embeddings["User"].ids
 
@@ -174,7 +113,7 @@ def test_many_concurrent_explain_requests_leave_the_service_responsive(
             await prober_task
             return responses, health_times, gauges, elapsed
 
-    with server_process(shared_graph, tmp_path, api_key) as url:
+    with api_process(shared_graph, tmp_path, api_key) as url:
         responses, health_times, gauges, elapsed = asyncio.run(scenario(url))
         with httpx.Client(base_url=url, headers={"X-API-Key": api_key}, timeout=30) as client:
             user, item = users[0], trained.embeddings["Item"].ids[0]
