@@ -7,7 +7,9 @@ then acknowledges. Under load, batches grow by themselves; and since this
 process has a single writer, concurrent requests for the same new user never
 race to create it (on the embedded server such races fail on the uniqueness
 constraint or conflict on the same records). A request is acknowledged only
-after its transaction committed, so the graph holds at least what was acknowledged.
+after its transaction committed, so the graph holds at least what was acknowledged. When the
+graph refuses a batch's rows (a client error, not an outage), each request in it is committed
+again on its own, so one request's bad row fails that request only.
 """
 
 from __future__ import annotations
@@ -21,7 +23,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from neo4j.exceptions import ConstraintError, DriverError, Neo4jError, SessionExpired
+from neo4j.exceptions import (
+    ClientError,
+    ConstraintError,
+    DriverError,
+    Neo4jError,
+    SessionExpired,
+)
 
 from graphrec.graph import cypher
 from graphrec.graph.async_client import AsyncGraphClient
@@ -232,27 +240,45 @@ class InteractionWriter:
             waiting = [q for q in batch if not q.done.done()]  # skip cancelled requests
             if not waiting:
                 continue
-            rows = last_per_edge([row for q in waiting for row in q.rows])
-            try:
-                async with self.commit_lock:
-                    await asyncio.wait_for(self._commit(rows), self.timeout)
-                    self.on_commit(rows)
-            except asyncio.CancelledError:
+            refused = await self._settle(waiting)
+            if refused and len(waiting) > 1:
+                # The graph refused the batch's rows (not a failure of the graph itself): one
+                # request's rows may be the cause, so each request is committed on its own and
+                # only the ones the graph refuses again fail.
                 for q in waiting:
-                    if not q.done.done():
-                        q.done.set_exception(GraphUnavailableError("the service is shutting down"))
-                raise
-            except Exception as exc:  # every queued request must hear about it
-                if not isinstance(exc, GRAPH_FAILURES):
-                    log.exception("interaction write failed")
-                error = unavailable(exc)
-                for q in waiting:
-                    if not q.done.done():
-                        q.done.set_exception(error)
-                continue
+                    await self._settle([q])
+
+    async def _settle(self, waiting: list[_Queued]) -> bool:
+        """Commit the rows of ``waiting`` in one transaction and answer each request.
+
+        Returns ``True``, leaving the requests unanswered when there are several, if the graph
+        refused the rows (a client error: the statement, not the graph, failed); otherwise every
+        request has its answer.
+        """
+        rows = last_per_edge([row for q in waiting for row in q.rows])
+        try:
+            async with self.commit_lock:
+                await asyncio.wait_for(self._commit(rows), self.timeout)
+                self.on_commit(rows)
+        except asyncio.CancelledError:
             for q in waiting:
                 if not q.done.done():
-                    q.done.set_result(None)
+                    q.done.set_exception(GraphUnavailableError("the service is shutting down"))
+            raise
+        except Exception as exc:  # every queued request must hear about it
+            if isinstance(exc, ClientError) and len(waiting) > 1:
+                return True
+            if not isinstance(exc, GRAPH_FAILURES) or isinstance(exc, ClientError):
+                log.exception("interaction write failed")
+            error = unavailable(exc)
+            for q in waiting:
+                if not q.done.done():
+                    q.done.set_exception(error)
+            return False
+        for q in waiting:
+            if not q.done.done():
+                q.done.set_result(None)
+        return False
 
     async def _commit(self, rows: list[dict[str, Any]]) -> None:
         for attempt in range(CONSTRAINT_RETRIES):
