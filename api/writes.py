@@ -8,8 +8,9 @@ process has a single writer, concurrent requests for the same new user never
 race to create it (on the embedded server such races fail on the uniqueness
 constraint or conflict on the same records). A request is acknowledged only
 after its transaction committed, so the graph holds at least what was acknowledged. When the
-graph refuses a batch's rows (a client error, not an outage), each request in it is committed
-again on its own, so one request's bad row fails that request only.
+graph refuses a batch's rows (a bad value or a constraint, not an outage or a timeout), its
+requests are committed again in halves, down to single requests, so one request's bad row
+fails that request only.
 """
 
 from __future__ import annotations
@@ -144,6 +145,15 @@ async def write(
         delay *= 2
 
 
+def refused(exc: BaseException) -> bool:
+    """Whether the graph refused a statement's rows (a bad value, a constraint), as opposed
+    to failing, timing out or being unreachable: the rows themselves are the cause."""
+    code = getattr(exc, "code", None) or ""
+    return isinstance(exc, ClientError) and code.startswith(
+        ("Neo.ClientError.Statement.", "Neo.ClientError.Schema.")
+    )
+
+
 def last_per_edge(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The last row per ``(user_id, item_id, kind)``, in order of their last appearance.
 
@@ -240,21 +250,24 @@ class InteractionWriter:
             waiting = [q for q in batch if not q.done.done()]  # skip cancelled requests
             if not waiting:
                 continue
-            refused = await self._settle(waiting)
-            if refused and len(waiting) > 1:
-                # The graph refused the batch's rows (not a failure of the graph itself): one
-                # request's rows may be the cause, so each request is committed on its own and
-                # only the ones the graph refuses again fail.
-                for q in waiting:
-                    await self._settle([q])
+            await self._settle(waiting)
 
-    async def _settle(self, waiting: list[_Queued]) -> bool:
+    async def _settle(self, waiting: list[_Queued]) -> None:
         """Commit the rows of ``waiting`` in one transaction and answer each request.
 
-        Returns ``True``, leaving the requests unanswered when there are several, if the graph
-        refused the rows (a client error: the statement, not the graph, failed); otherwise every
-        request has its answer.
+        When the graph refuses the rows (:func:`refused`: the statement failed, not the graph)
+        and there are several requests, each half is committed on its own, and so on down to
+        single requests: one request's bad row fails that request only, and the others commit.
         """
+        if await self._commit_all(waiting) and len(waiting) > 1:
+            middle = len(waiting) // 2
+            await self._settle(waiting[:middle])
+            await self._settle(waiting[middle:])
+
+    async def _commit_all(self, waiting: list[_Queued]) -> bool:
+        """One transaction for the rows of ``waiting``; answers each request and returns
+        ``False``, except when the graph refused rows of several requests: then it answers none
+        and returns ``True``."""
         rows = last_per_edge([row for q in waiting for row in q.rows])
         try:
             async with self.commit_lock:
@@ -266,9 +279,9 @@ class InteractionWriter:
                     q.done.set_exception(GraphUnavailableError("the service is shutting down"))
             raise
         except Exception as exc:  # every queued request must hear about it
-            if isinstance(exc, ClientError) and len(waiting) > 1:
+            if refused(exc) and len(waiting) > 1:
                 return True
-            if not isinstance(exc, GRAPH_FAILURES) or isinstance(exc, ClientError):
+            if not isinstance(exc, GRAPH_FAILURES) or refused(exc):
                 log.exception("interaction write failed")
             error = unavailable(exc)
             for q in waiting:

@@ -43,25 +43,28 @@ def _run(graph: GraphClient, requests: list[list[dict[str, Any]]]) -> tuple[list
 
 
 def test_one_bad_row_fails_only_its_request(graph: GraphClient) -> None:
-    graph.run_write("UNWIND ['i1', 'i2', 'i3'] AS id CREATE (:Item {id: id})")
+    items = [f"i{n}" for n in range(8)]
+    graph.run_write("UNWIND $ids AS id CREATE (:Item {id: id})", {"ids": items})
     # A map is not a property value on either engine: the graph refuses the row (the API's
-    # validation never sends one; this is the writer's own guard).
-    outcomes, committed = _run(
-        graph,
-        [
-            [_row("a", "i1")],
-            [_row("b", "i2"), _row("b", "i3", weight={"not": "a number"})],
-            [_row("c", "i3")],
-        ],
-    )
-    assert outcomes[0] is None and outcomes[2] is None
-    assert isinstance(outcomes[1], GraphUnavailableError)
-    assert _stored(graph) == {("a", "i1"), ("c", "i3")}  # nothing of the refused request
-    # Memory heard of exactly what committed: the shared batch first failed, then each request.
-    assert [[(r["user_id"], r["item_id"]) for r in rows] for rows in committed] == [
-        [("a", "i1")],
-        [("c", "i3")],
+    # validation never sends one; this is the writer's own guard). Two of eight requests
+    # carry one, beside a good row.
+    bad = {2, 5}
+    requests = [
+        [_row(f"u{n}", item)]
+        + ([_row(f"u{n}", items[(n + 1) % 8], weight={"not": "a number"})] if n in bad else [])
+        for n, item in enumerate(items)
     ]
+    outcomes, committed = _run(graph, requests)
+    for n, outcome in enumerate(outcomes):
+        if n in bad:
+            assert isinstance(outcome, GraphUnavailableError), n
+        else:
+            assert outcome is None, (n, outcome)
+    good = {(f"u{n}", item) for n, item in enumerate(items) if n not in bad}
+    assert _stored(graph) == good  # nothing of the refused requests
+    # Memory heard of exactly what committed, each row once.
+    heard = [(r["user_id"], r["item_id"]) for rows in committed for r in rows]
+    assert sorted(heard) == sorted(good)
 
 
 def test_good_requests_share_one_transaction(graph: GraphClient) -> None:
