@@ -21,6 +21,26 @@ from graphrec.explain.paths import MAX_USER_IDS, PATH_KINDS, Explanation, PathSe
 from graphrec.explain.sentences import PathBuilder
 from graphrec.graph.capabilities import probe
 from graphrec.graph.client import GraphClient
+from graphrec.graph.errors import GraphUnavailableError
+
+#: A kind's query that failed for want of a connection (none free in the pool or none opened
+#: within the driver's acquisition timeout, or it broke): counted as late when other kinds
+#: answered.
+CONNECTION_FAILURES = (
+    GraphUnavailableError,
+    neo4j.exceptions.ConnectionAcquisitionTimeoutError,
+    neo4j.exceptions.ServiceUnavailable,
+    neo4j.exceptions.SessionExpired,
+)
+
+
+def lost_connection(exc: BaseException) -> bool:
+    """Whether a read failed on the way to the server, not in it: no connection, or one that
+    broke (the driver reports a broken result stream as ``ResultFailedError``, caused by the
+    socket's error rather than by an error the server sent)."""
+    if isinstance(exc, neo4j.exceptions.ResultFailedError):
+        return not isinstance(exc.__cause__, neo4j.exceptions.Neo4jError)
+    return isinstance(exc, CONNECTION_FAILURES)
 
 
 def find_paths(
@@ -42,7 +62,10 @@ def find_paths(
     is also sent as each query's transaction timeout, so Neo4j stops the
     abandoned queries (engines that ignore it let them finish in the background).
     A kind whose rows arrive after the deadline is left out even if they arrive
-    before the search returns.
+    before the search returns. A kind whose query found no connection in time (on a busy
+    server a new connection's handshake can outlast the driver's acquisition timeout) is
+    left out the same way when some other kind answered; when none did, that failure is
+    raised: the graph is out of reach.
 
     Knowledge-graph paths come from a bounded breadth-first search
     (:func:`~graphrec.explain.kg_search.kg_paths`, bounds in ``kg_limits``), so
@@ -79,10 +102,19 @@ def find_paths(
         future.add_done_callback(lambda _, kind=kind: answered.setdefault(kind, time.monotonic()))
     remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
     wait([titles, *queries.values()], timeout=remaining)
-    title_rows = titles.result() if titles.done() else []
+    failures: list[BaseException] = []
+    title_rows: list[dict[str, Any]] = []
+    if titles.done():
+        try:
+            title_rows = titles.result()
+        except Exception as exc:
+            if not lost_connection(exc):
+                raise
+            failures.append(exc)
     builder = PathBuilder(user_id, item_id, title_rows[0]["title"] if title_rows else None)
     paths: list[Explanation] = []
     timed_out: list[str] = []
+    kinds_answered = 0
     for kind, future in queries.items():
         # Rows that came in after the deadline count as late too, so the answer depends on
         # the deadline alone, not on how soon this thread got to look.
@@ -101,5 +133,14 @@ def find_paths(
                 raise
             timed_out.append(kind)  # Neo4j enforced the transaction timeout
             continue
+        except Exception as exc:
+            if not lost_connection(exc):
+                raise
+            failures.append(exc)
+            timed_out.append(kind)
+            continue
+        kinds_answered += 1
         paths.extend(builder.build(kind, row) for row in rows)
+    if failures and not kinds_answered:
+        raise failures[0]  # the graph is out of reach, not slow in one kind
     return PathSearch(paths, tuple(timed_out))

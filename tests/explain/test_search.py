@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import neo4j
 import numpy as np
 import pytest
 
 from graphrec.explain import PATH_KINDS, explain, find_paths, graph_degrees, rank_paths
 from graphrec.explain.kg_search import KGSearchLimits, KGSearchTimeout, kg_paths
+from graphrec.graph.capabilities import probe
 from graphrec.graph.client import GraphClient
 from graphrec.ingest import derive_co_engagement, ingest
 from graphrec.loaders.rows import (
@@ -273,3 +275,30 @@ def test_both_collaborative_forms_give_the_same_rows(small_world: GraphClient) -
         "explain/collaborative_one_pattern", user="me", item="aliens", limit=5, max_ids=5
     )
     assert [(r["anchor_id"], r["people"]) for r in rows] == [("alien", 3)]  # fan1-3, not twin
+
+
+def test_kinds_without_a_connection_are_late_and_none_at_all_is_an_error(
+    small_world: GraphClient,
+) -> None:
+    # A client with one pooled connection, held here by an open transaction: no kind's query
+    # can get one within the acquisition timeout. With no kind answering, the search raises
+    # (the API answers 503) instead of passing off an unreachable graph as "no paths".
+    starved = GraphClient.open(
+        small_world.target, max_connection_pool_size=1, connection_acquisition_timeout=1.0
+    )
+    try:
+        probe(starved)  # what the engine can do, found (and kept) while the pool is free
+        with starved.driver.session(database=small_world.target.database) as session:
+            transaction = session.begin_transaction()
+            transaction.run("RETURN 1").consume()
+            with pytest.raises(neo4j.exceptions.ConnectionAcquisitionTimeoutError):
+                find_paths(starved, "me", "aliens", timeout=30.0)
+            transaction.rollback()
+        # The connection back in the pool, the kinds share it: each one either answers in turn
+        # or, when its wait for the connection ran out, is flagged late; the search never fails.
+        search = find_paths(starved, "me", "aliens", timeout=30.0)
+        answered = {p.kind for p in search.paths}
+        assert answered and not answered & set(search.timed_out)
+        assert answered | set(search.timed_out) == set(PATH_KINDS)
+    finally:
+        starved.close()
