@@ -86,12 +86,13 @@ def trials(
             wait_for(lambda u=user, s=seen: top1(http, b, u) != s, args.poll, within)
         )
 
-        model = http.get(f"{a}/items/{items[rng.integers(len(items))]}").json()
+        model = http.get(f"{a}/items/{items[rng.integers(len(items))]}")
+        model.raise_for_status()
         new_id = f"bench-new-{interval:g}-{t}"
         pause()
         answer = http.post(
             f"{a}/items",
-            json={"id": new_id, "concepts": [{"id": c["id"]} for c in model["concepts"]]},
+            json={"id": new_id, "concepts": [{"id": c["id"]} for c in model.json()["concepts"]]},
         )
         answer.raise_for_status()
         delays["item created"].append(
@@ -104,6 +105,8 @@ def trials(
         doomed = top1(http, b, user)
         pause()
         http.delete(f"{a}/items/{doomed}").raise_for_status()
+        if doomed in items:  # later trials pick among the items still there
+            items.remove(doomed)
         delays["item erased"].append(
             wait_for(lambda u=user, d=doomed: top1(http, b, u) != d, args.poll, within)
         )
