@@ -7,7 +7,9 @@ feed every ``api_sync_interval`` seconds (``api/changes_since``). It applies to 
 each change it has not applied yet, its own included. So a write whose commit succeeded but
 whose answer was lost (the request got 503) reaches memory as well. Applying a change twice
 changes nothing: seen items are a set, and a created item already in the catalog or an erased
-one already gone is skipped. A reload is applied by the other processes only.
+one already gone is skipped. An erasure is applied only while the graph still lacks the item
+or user: one re-ingested after it (and loaded back by a reload before this process read the
+entry) stays. A reload is applied by the other processes only.
 
 - **Ordering and gaps.** A transaction stamped earlier can commit later, so each read goes
   back :data:`WINDOW_MS` behind the newest change applied, and skips the ids it has already

@@ -237,6 +237,12 @@ class ServiceState:
         """``None`` when the graph answers now, else why not."""
         return await ping(self.graph, self.ping_timeout)
 
+    async def item_exists(self, item_id: str) -> bool:
+        rows = await read_once(
+            self.graph, "api/item_exists", self.options.graph_timeout, id=item_id
+        )
+        return bool(rows and rows[0]["n"])
+
     async def user_exists(self, user_id: str) -> bool:
         rows = await read_once(
             self.graph, "api/user_exists", self.options.graph_timeout, id=user_id
@@ -365,12 +371,10 @@ class ServiceState:
         """
         async with self._index_lock, self.writer.commit_lock:
             index = self.index
-            if item_id not in index.snapshot.catalog.item_pos:
-                rows = await read_once(
-                    self.graph, "api/item_exists", self.options.graph_timeout, id=item_id
-                )
-                if not (rows and rows[0]["n"]):
-                    raise UnknownItemError(f"unknown item {item_id!r}")
+            if item_id not in index.snapshot.catalog.item_pos and not await self.item_exists(
+                item_id
+            ):
+                raise UnknownItemError(f"unknown item {item_id!r}")
             await self._erase("erasure/delete_item", item_id, self.change_log.item_deleted(item_id))
             self._forget_item(item_id)
 
@@ -431,18 +435,25 @@ class ServiceState:
             self.index = replace(index, snapshot=snapshot)
 
     async def apply_item_deleted(self, item_id: str) -> None:
+        """An item erased through some process: forgotten here, unless the graph holds it
+        again (re-ingested after the erasure; a reload may already have loaded it back)."""
         async with self._index_lock, self.writer.commit_lock:
-            self._forget_item(item_id)
+            if item_id in self.index.snapshot.catalog.item_pos and not await self.item_exists(
+                item_id
+            ):
+                self._forget_item(item_id)
 
     async def apply_user_erased(self, find: Callable[[Sequence[str]], list[str]]) -> None:
-        """Forget the users among those in memory that ``find`` picks (by their hash)."""
+        """Forget the users among those in memory that ``find`` picks (by their hash) and
+        the graph no longer holds."""
         async with self._index_lock, self.writer.commit_lock:
             index = self.index
             known = set(index.state.users())
             for model in index.snapshot.models.values():
                 known.update(model.user_pos)
             for user_id in find(sorted(known)):
-                self._forget_user(user_id)
+                if not await self.user_exists(user_id):  # else re-ingested since the erasure
+                    self._forget_user(user_id)
 
 
 __all__ = ["CreatedItem", "Index", "ItemExistsError", "ServiceOptions", "ServiceState"]

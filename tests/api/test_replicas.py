@@ -14,6 +14,7 @@ import pytest
 
 from graphrec.api.replicas import user_hash
 from graphrec.graph.client import GraphClient
+from graphrec.ingest import ingest
 
 #: Feed reads per second in this test (the default is one a second).
 SYNC = {"GRAPHREC_API_SYNC_INTERVAL": "0.2"}
@@ -104,3 +105,27 @@ def test_two_api_processes_agree_through_the_change_feed(
     with GraphClient.open(fresh_graph.target) as client:
         key = client.read("api/feed_key")[0]["key"]
     assert [row["payload"] for row in erased] == [f'{{"hash": "{user_hash(key, user)}"}}']
+
+
+def test_an_erasure_read_from_the_feed_after_a_reingest_keeps_what_came_back(
+    fresh_graph: Any,
+    client_for: Callable[..., Any],
+    catalog: Callable[[], list[Any]],
+    trained: Any,
+) -> None:
+    # The feed is read here by hand (its own timer is an hour away), after the item and the
+    # user were erased, the original files ingested again and the service reloaded: the
+    # erasures' entries are news to the feed, but the graph holds both again.
+    client = client_for(fresh_graph, api_sync_interval=3600.0)
+    state = client.app.state.service
+    user = trained.embeddings["User"].ids[5]
+    item = client.get(f"/users/{user}/recommendations", params={"k": 1}).json()["items"][0]
+    assert client.delete(f"/items/{item['item_id']}").status_code == 204
+    assert client.delete(f"/users/{user}").status_code == 204
+    with GraphClient.open(fresh_graph.target) as graph:
+        ingest(graph, catalog(), progress=False)
+    assert client.post("/admin/reload").status_code == 200
+    assert client.portal.call(state.feed.poll) >= 2  # both erasures (and the reload) read
+    assert item["item_id"] in state.index.snapshot.catalog.item_pos
+    assert user in state.index.state
+    assert client.get(f"/users/{user}/recommendations").status_code == 200
