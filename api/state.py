@@ -150,9 +150,13 @@ class ServiceState:
 
         Three drivers: the loader retries (index loads are long and rare); the
         reader (explanations) and the async client (writes, pings, lookups) do
-        not, so that a request meets an outage with 503 at once. All of them give
-        up on getting a connection (pooled, or new with its handshake) after
-        ``api_graph_connect_timeout`` seconds.
+        not, so that a request meets an outage with 503 at once. They give up on
+        getting a connection (pooled, or new with its handshake) after
+        ``api_graph_connect_timeout`` seconds, the reader after the explanation
+        timeout if that is longer: its reads are bounded by that deadline anyway
+        (a kind not answered by then is flagged late), and on a busy server a new
+        connection's handshake can take longer than the connect timeout. A graph
+        that refuses connections fails at once either way.
         """
         connect = options.settings.api_graph_connect_timeout
         # The acquisition timeout is what bounds a new connection's Bolt handshake (a host that
@@ -177,7 +181,10 @@ class ServiceState:
             index = Index.from_loaded(
                 await asyncio.to_thread(cls._load, loader, options, vector_index)
             )
-            reader = await asyncio.to_thread(GraphClient.open, target, **once)
+            explain_wait = max(connect, options.settings.api_explain_timeout)
+            reader = await asyncio.to_thread(
+                GraphClient.open, target, **{**once, "connection_acquisition_timeout": explain_wait}
+            )
             opened.append(reader)
             graph = await AsyncGraphClient.open(target, **once)
         except BaseException:
