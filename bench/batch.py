@@ -14,16 +14,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 import httpx
 import numpy as np
 from _report import machine, save, today
-from _server import bench_server
-from serve import API_KEY, start_api, stop_api, synthetic_catalog
+from serve import (
+    API_KEY,
+    add_catalog_arguments,
+    catalog_label,
+    served_catalog,
+    start_api,
+    stop_api,
+)
 
 
 async def closed_loop(
@@ -88,33 +92,18 @@ async def closed_loop(
 
 def run_engine(engine: str, args: argparse.Namespace) -> list[dict[str, Any]]:
     rows = []
-    with tempfile.TemporaryDirectory(prefix="graphrec-bench-batch-") as tmp:
-        server = bench_server(Path(tmp) / "db", engine)
-        server.start()
+    with served_catalog(engine, args, "batch") as (tmp, target, users, _items):
+        process, base, _ = start_api(target, tmp / "api")
         try:
-            target, users, _items, _info = synthetic_catalog(
-                server,
-                "batch",
-                users=args.users,
-                items=args.items,
-                interactions=args.interactions,
-                seed=args.seed,
-            )
-            process, base, _ = start_api(target, Path(tmp) / "api")
-            try:
-                for size in args.sizes:
-                    for concurrency in args.concurrency:
-                        row = asyncio.run(
-                            closed_loop(
-                                base, users, size, concurrency, args.k, args.seconds, args.seed
-                            )
-                        )
-                        rows.append({"engine": engine, **row})
-                        print(rows[-1], flush=True)
-            finally:
-                stop_api(process)
+            for size in args.sizes:
+                for concurrency in args.concurrency:
+                    row = asyncio.run(
+                        closed_loop(base, users, size, concurrency, args.k, args.seconds, args.seed)
+                    )
+                    rows.append({"engine": engine, **row})
+                    print(rows[-1], flush=True)
         finally:
-            server.stop()
+            stop_api(process)
     return rows
 
 
@@ -142,15 +131,11 @@ def to_markdown(meta: dict[str, Any], rows: list[dict[str, Any]]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--engines", default="arcadedb", help="comma-separated: arcadedb,neo4j")
+    add_catalog_arguments(parser)
     parser.add_argument("--sizes", default="1,10,100", help="users per request (1 = GET)")
     parser.add_argument("--concurrency", default="1,8", help="concurrent clients")
     parser.add_argument("--k", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=15.0, help="per (size, concurrency)")
-    parser.add_argument("--users", type=int, default=3_000)
-    parser.add_argument("--items", type=int, default=2_000)
-    parser.add_argument("--interactions", type=int, default=60_000)
-    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     args.sizes = [int(v) for v in args.sizes.split(",")]
     args.concurrency = [int(v) for v in args.concurrency.split(",")]
@@ -163,8 +148,7 @@ def main() -> None:
         "command": f"cd bench && python batch.py --engines {args.engines} "
         f"--sizes {','.join(map(str, args.sizes))} "
         f"--concurrency {','.join(map(str, args.concurrency))} --seconds {args.seconds:g}",
-        "catalog": f"{args.users:,} users, {args.items:,} items, "
-        f"{args.interactions:,} interactions, random dim-64 vectors",
+        "catalog": catalog_label(args),
         "k": args.k,
     }
     save("batch", {"meta": meta, "rows": rows}, to_markdown(meta, rows))

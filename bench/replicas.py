@@ -27,17 +27,21 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
 import numpy as np
 from _report import machine, save, today
-from _server import bench_server
-from serve import API_KEY, start_api, stop_api, synthetic_catalog
+from serve import (
+    API_KEY,
+    add_catalog_arguments,
+    catalog_label,
+    served_catalog,
+    start_api,
+    stop_api,
+)
 
 KINDS = ("interaction", "item created", "item erased")
 
@@ -127,35 +131,22 @@ def summary(values: list[float]) -> dict[str, Any]:
 
 def run_engine(engine: str, args: argparse.Namespace) -> list[dict[str, Any]]:
     rows = []
-    with tempfile.TemporaryDirectory(prefix="graphrec-bench-replicas-") as tmp:
-        server = bench_server(Path(tmp) / "db", engine)
-        server.start()
-        try:
-            target, users, items, info = synthetic_catalog(
-                server,
-                "replicas",
-                users=args.users,
-                items=args.items,
-                interactions=args.interactions,
-                seed=args.seed,
-            )
-            for interval in args.intervals:
-                os.environ["GRAPHREC_API_SYNC_INTERVAL"] = str(interval)
-                a, base_a, _ = start_api(target, Path(tmp) / f"a-{interval}")
-                b, base_b, _ = start_api(target, Path(tmp) / f"b-{interval}")
-                try:
-                    with httpx.Client(headers={"X-API-Key": API_KEY}, timeout=60) as http:
-                        delays = trials(http, base_a, base_b, users, items, args, interval)
-                finally:
-                    stop_api(a)
-                    stop_api(b)
-                for kind, values in delays.items():
-                    rows.append(
-                        {"engine": engine, "interval_s": interval, "write": kind, **summary(values)}
-                    )
-                    print(rows[-1], flush=True)
-        finally:
-            server.stop()
+    with served_catalog(engine, args, "replicas") as (tmp, target, users, items):
+        for interval in args.intervals:
+            os.environ["GRAPHREC_API_SYNC_INTERVAL"] = str(interval)
+            a, base_a, _ = start_api(target, tmp / f"a-{interval}")
+            b, base_b, _ = start_api(target, tmp / f"b-{interval}")
+            try:
+                with httpx.Client(headers={"X-API-Key": API_KEY}, timeout=60) as http:
+                    delays = trials(http, base_a, base_b, users, items, args, interval)
+            finally:
+                stop_api(a)
+                stop_api(b)
+            for kind, values in delays.items():
+                rows.append(
+                    {"engine": engine, "interval_s": interval, "write": kind, **summary(values)}
+                )
+                print(rows[-1], flush=True)
     return rows
 
 
@@ -182,7 +173,7 @@ def to_markdown(meta: dict[str, Any], rows: list[dict[str, Any]]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--engines", default="arcadedb", help="comma-separated: arcadedb,neo4j")
+    add_catalog_arguments(parser)
     parser.add_argument(
         "--intervals",
         default="1.0,0.25",
@@ -193,10 +184,6 @@ def main() -> None:
     parser.add_argument(
         "--within", type=float, default=30.0, help="a change not seen by then is 'missed'"
     )
-    parser.add_argument("--users", type=int, default=3_000)
-    parser.add_argument("--items", type=int, default=2_000)
-    parser.add_argument("--interactions", type=int, default=60_000)
-    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     args.intervals = [float(v) for v in args.intervals.split(",")]
     rows = []
@@ -208,8 +195,7 @@ def main() -> None:
         "command": "cd bench && python replicas.py "
         f"--engines {args.engines} --intervals {','.join(f'{v:g}' for v in args.intervals)} "
         f"--trials {args.trials}",
-        "catalog": f"{args.users:,} users, {args.items:,} items, "
-        f"{args.interactions:,} interactions, random dim-64 vectors",
+        "catalog": catalog_label(args),
         "poll_s": args.poll,
     }
     save("replicas", {"meta": meta, "rows": rows}, to_markdown(meta, rows))

@@ -37,7 +37,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -307,6 +308,47 @@ def synthetic_catalog(
         "model": "random dim-64 vectors",
     }
     return target, user_ids, item_ids, info
+
+
+def add_catalog_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--engines`` and the synthetic catalog's size, for the benchmarks that serve one
+    (:func:`served_catalog`)."""
+    parser.add_argument("--engines", default="arcadedb", help="comma-separated: arcadedb,neo4j")
+    parser.add_argument("--users", type=int, default=3_000)
+    parser.add_argument("--items", type=int, default=2_000)
+    parser.add_argument("--interactions", type=int, default=60_000)
+    parser.add_argument("--seed", type=int, default=0)
+
+
+def catalog_label(args: argparse.Namespace) -> str:
+    return (
+        f"{args.users:,} users, {args.items:,} items, "
+        f"{args.interactions:,} interactions, random dim-64 vectors"
+    )
+
+
+@contextmanager
+def served_catalog(
+    engine: str, args: argparse.Namespace, name: str
+) -> Iterator[tuple[Path, ConnectionTarget, list[str], list[str]]]:
+    """A fresh ``engine`` server in a temporary directory holding the synthetic catalog of
+    ``args`` (:func:`add_catalog_arguments`): ``(directory, target, user ids, item ids)``;
+    the server stops on exit."""
+    with tempfile.TemporaryDirectory(prefix=f"graphrec-bench-{name}-") as tmp:
+        server = bench_server(Path(tmp) / "db", engine)
+        server.start()
+        try:
+            target, users, items, _ = synthetic_catalog(
+                server,
+                name,
+                users=args.users,
+                items=args.items,
+                interactions=args.interactions,
+                seed=args.seed,
+            )
+            yield Path(tmp), target, users, items
+        finally:
+            server.stop()
 
 
 def movielens_catalog(
