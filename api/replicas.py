@@ -23,20 +23,23 @@ entry) stays. A reload is applied by the other processes only.
   feed's earlier entries that name the user. So once it commits, no feed entry holds the id.
   Anyone who can read the graph can still test a guessed id against the hash until the entry
   is pruned.
-- **Not in the feed:** writes made outside the API (``graphrec ingest``, ``graphrec train``
-  writing a new model version). ``POST /admin/reload`` on one process reloads them all.
+- **Writes outside the API.** ``graphrec ingest``, ``graphrec train`` (a new model version),
+  ``graphrec users delete`` and ``graphrec items delete`` add feed entries too
+  (:mod:`graphrec.feed`): a reload after the first two, the API's erasure entries after the
+  others. Other writes to the graph (a library call, plain Cypher) need ``POST /admin/reload``
+  on one process, which reloads them all.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import logging
 import time
-import uuid
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
+
+from graphrec.feed import entry, user_hash
 
 from .writes import GRAPH_FAILURES, read_once
 
@@ -57,11 +60,6 @@ PAGE = 2_000
 Statement = tuple[str, dict[str, Any]]
 
 
-def user_hash(key: str, user_id: str) -> str:
-    """The keyed hash an erasure entry names its user by."""
-    return hashlib.sha256(f"{key}\x00{user_id}".encode()).hexdigest()
-
-
 class ChangeLog:
     """The feed statements that go into this process's write transactions.
 
@@ -74,14 +72,7 @@ class ChangeLog:
         self.key: str | None = None  # the feed's hash key, read at start-up
 
     def _entry(self, kind: str, payload: dict[str, Any], users: Sequence[str] = ()) -> Statement:
-        params = {
-            "id": uuid.uuid4().hex,
-            "kind": kind,
-            "origin": self.origin,
-            "users": list(users),
-            "payload": json.dumps(payload),
-        }
-        return ("api/log_change", params)
+        return entry(kind, self.origin, payload, users)
 
     def interactions(self, rows: Sequence[dict[str, Any]]) -> list[Statement]:
         if not self.enabled:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import typer
 from pydantic import ValidationError
 
@@ -19,3 +21,25 @@ def load_settings() -> Settings:
         )
         typer.secho(f"error: invalid settings: {problems}", err=True, fg=typer.colors.RED)
         raise typer.Exit(2) from None
+
+
+def announce(tell: Callable[[], bool], what: str) -> None:
+    """Run one of :mod:`graphrec.feed`'s announcements, saying what happened on stderr.
+
+    The change it announces is already committed, so a failure here is a warning: the
+    running API processes then need ``POST /admin/reload`` to see ``what``.
+    """
+    from graphrec.graph.errors import GraphError
+
+    try:
+        told = tell()
+    except GraphError as exc:
+        typer.secho(
+            f"warning: could not tell the running API processes about {what} ({exc}); "
+            "POST /admin/reload on one of them to load it",
+            err=True,
+            fg=typer.colors.YELLOW,
+        )
+        return
+    if told:
+        typer.echo(f"{what} announced in the change feed: API processes apply it", err=True)

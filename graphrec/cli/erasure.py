@@ -1,8 +1,9 @@
 """``graphrec users delete ID`` and ``graphrec items delete ID``: erasure in the graph.
 
 The same statements as the API's ``DELETE /users/{id}`` and ``DELETE /items/{id}``
-(:mod:`graphrec.serving.erasure`). A running ``graphrec serve`` keeps what it
-loaded until ``POST /admin/reload``; erase through the API to drop it at once.
+(:mod:`graphrec.serving.erasure`). Then the same change-feed entry as the API's
+(:mod:`graphrec.feed`), so that every running ``graphrec serve`` on the graph drops the
+user or item from its memory within one sync interval.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from graphrec.cli._common import load_settings
+from graphrec.cli._common import announce, load_settings
 
 users_app = typer.Typer(help="Users in the graph.", no_args_is_help=True)
 items_app = typer.Typer(help="Items in the graph.", no_args_is_help=True)
@@ -41,12 +42,15 @@ def delete_user_command(
     CO_ENGAGED counts are recomputed without them at the next derivation (every
     graphrec ingest ...). Exit status 1 for an unknown user.
     """
+    from graphrec.feed import announce_user_erased
     from graphrec.graph.connect import connect
     from graphrec.serving.erasure import delete_user
 
     user_id = _normalized(user_id, "user_id")
     with connect(load_settings()) as graph:
         erased = delete_user(graph, user_id)
+        if erased:
+            announce(lambda: announce_user_erased(graph, user_id), "the erasure")
     if not erased:
         typer.secho(f"error: unknown user {user_id!r}", err=True, fg=typer.colors.RED)
         raise typer.Exit(1)
@@ -61,12 +65,15 @@ def delete_item_command(
 
     Exit status 1 for an unknown item.
     """
+    from graphrec.feed import announce_item_deleted
     from graphrec.graph.connect import connect
     from graphrec.serving.erasure import delete_item
 
     item_id = _normalized(item_id, "item_id")
     with connect(load_settings()) as graph:
         existed = delete_item(graph, item_id)
+        if existed:
+            announce(lambda: announce_item_deleted(graph, item_id), "the erasure")
     if not existed:
         typer.secho(f"error: unknown item {item_id!r}", err=True, fg=typer.colors.RED)
         raise typer.Exit(1)

@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from graphrec.cli._common import load_settings
+from graphrec.cli._common import announce, load_settings
+from graphrec.feed import announce_reload
 from graphrec.graph.connect import connect
 from graphrec.ingest import IngestSummary, derive_co_engagement, ingest
 from graphrec.loaders import FORMATS, parse
@@ -54,6 +55,8 @@ def _run_ingest(
             summary.relationships["CO_ENGAGED"] = derive_co_engagement(
                 graph, min_shared=co_min_users, top_k=co_top_k, batch_size=batch_size
             )
+        if summary.rows_read:  # even rows that created nothing may have changed properties
+            announce(lambda: announce_reload(graph), "the ingest")
     for reject in summary.rejects[:show_rejects]:
         typer.secho(f"rejected: {reject}", err=True, fg=typer.colors.YELLOW)
     if summary.rejected > show_rejects:

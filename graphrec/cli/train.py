@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from graphrec.cli._common import load_settings
+from graphrec.cli._common import announce, load_settings
 
 
 class SplitMethod(StrEnum):
@@ -219,6 +219,7 @@ def train_command(
     """
     from graphrec.data import DataError
     from graphrec.export import export_graph
+    from graphrec.feed import announce_reload
     from graphrec.graph.connect import connect
     from graphrec.kge import KGEError, concept_init
     from graphrec.models.registry import UnknownModelError, model_name, resolve_model
@@ -291,6 +292,8 @@ def train_command(
                 run_dir=run_dir,
                 resume=resume is not None,
             )
+            if run is not None and run.record is not None:
+                announce(lambda: announce_reload(graph), f"model version {run.record.id}")
     except (DataError, TrainingDivergedError, KGEError, ValueError) as exc:
         typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
         raise typer.Exit(1) from None
