@@ -10,6 +10,8 @@ on the target items (older and posted items masked):
 - **fold-in**: the serving rule, :func:`graphrec.serving.fold_in.fold_in` (LightGCN's
   user rule over the fixed item vectors of everything the user has, posted
   items included), exactly what the API does after ``POST /interactions``;
+- **trained + fold-in change**: a candidate rule, not the service's: the stale model's user
+  vector plus ``fold_in(older + posted) - fold_in(older)``;
 - **retrained**: the same model trained again with the posted items;
 - **popularity**: most popular among older + posted interactions.
 
