@@ -118,7 +118,8 @@ def ingest_command(
 
     Bad rows are reported as FILE:LINE: REASON and skipped (or, with --strict,
     nothing is written). Re-running leaves the same counts. Ends with a summary
-    of nodes and relationships per label and type.
+    of nodes and relationships per label and type. Running API processes on the
+    graph reload through their change feed afterwards (no POST /admin/reload).
 
     Examples:
 

@@ -215,7 +215,9 @@ def train_command(
     Exports users, items, interactions and concepts from the graph, splits the
     interactions into train / validation / test, trains with BPR (early
     stopping on validation Recall@20), evaluates by full ranking on test, and
-    writes the embeddings back into the graph.
+    writes the embeddings back into the graph as the model's new active version.
+    Running API processes on the graph load that version through their change
+    feed (no POST /admin/reload needed).
     """
     from graphrec.data import DataError
     from graphrec.export import export_graph
