@@ -192,12 +192,22 @@ def graph_env(
     embedded_server: EmbeddedServer, graph: GraphClient, tmp_path: Path
 ) -> dict[str, str]:
     """Environment variables that point a graphrec subprocess at the test's graph."""
-    target = graph.target
+    return env_for(graph.target, tmp_path / "data")
+
+
+def env_for(target: Any, data_dir: Path) -> dict[str, str]:
+    """The environment of a graphrec subprocess (or CLI run) on ``target``'s database."""
     return {
         **os.environ,
         "GRAPHREC_NEO4J_URI": target.uri,
         "GRAPHREC_NEO4J_USER": target.user or "",
         "GRAPHREC_NEO4J_PASSWORD": target.password or "",
         "GRAPHREC_NEO4J_DATABASE": target.database,
-        "GRAPHREC_DATA_DIR": str(tmp_path / "data"),
+        "GRAPHREC_DATA_DIR": str(data_dir),
     }
+
+
+@pytest.fixture(name="env_for", scope="session")
+def env_for_fixture() -> Callable[[Any, Path], dict[str, str]]:
+    """``env_for(target, data_dir)``: a graphrec subprocess's environment on ``target``."""
+    return env_for

@@ -17,25 +17,18 @@ from graphrec.graph.client import GraphClient
 ECOMMERCE = Path(__file__).resolve().parents[2] / "loaders" / "examples" / "ecommerce"
 
 
-def _env(graph: Any, tmp_path: Path) -> dict[str, str]:
-    target = graph.target
-    return {
-        "GRAPHREC_NEO4J_URI": target.uri,
-        "GRAPHREC_NEO4J_USER": target.user or "",
-        "GRAPHREC_NEO4J_PASSWORD": target.password or "",
-        "GRAPHREC_NEO4J_DATABASE": target.database,
-        "GRAPHREC_DATA_DIR": str(tmp_path / "cli"),
-    }
-
-
 def test_cli_writes_reach_a_running_service_through_the_feed(
-    fresh_graph: Any, client_for: Callable[..., Any], trained: Any, tmp_path: Path
+    fresh_graph: Any,
+    client_for: Callable[..., Any],
+    env_for: Callable[..., dict[str, str]],
+    trained: Any,
+    tmp_path: Path,
 ) -> None:
     # The service's own feed timer is an hour away: the test reads the feed by hand, so each
     # step sees exactly the entries the command before it wrote.
     client = client_for(fresh_graph, api_sync_interval=3600.0)
     state = client.app.state.service
-    runner, env = CliRunner(), _env(fresh_graph, tmp_path)
+    runner, env = CliRunner(), env_for(fresh_graph.target, tmp_path / "cli")
     user = trained.embeddings["User"].ids[2]
     item = client.get(f"/users/{user}/recommendations", params={"k": 1}).json()["items"][0]
     item = item["item_id"]
