@@ -189,7 +189,21 @@ async def _conflict(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _graph_unavailable(request: Request, exc: Exception) -> JSONResponse:
-    log.warning("%s %s: graph unavailable: %s", request.method, request.url.path, exc)
+    # The driver's ResultFailedError says only that "this or another result failed": the
+    # server's own error, if any, is its cause, and is what a reader of the log needs.
+    causes = []
+    cause = exc.__cause__ or exc.__context__
+    while cause is not None and len(causes) < 3:
+        causes.append(f"{type(cause).__name__}: {cause}")
+        cause = cause.__cause__ or cause.__context__
+    log.warning(
+        "%s %s: graph unavailable: %s: %s%s",
+        request.method,
+        request.url.path,
+        type(exc).__name__,
+        exc,
+        "".join(f" (caused by {c})" for c in causes),
+    )
     return _detail(status.HTTP_503_SERVICE_UNAVAILABLE, GRAPH_UNAVAILABLE)
 
 

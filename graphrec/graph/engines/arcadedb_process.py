@@ -10,6 +10,7 @@ cleanly on SIGTERM or SIGINT so that the data survives.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -64,4 +65,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    # The server is down and its databases are closed, but the JVM's own shutdown would wait
+    # for the Bolt plugin's connection threads: they are not daemons, and each one blocks
+    # reading its socket until the client hangs up. A client that keeps its pool open (a
+    # running API) would hold the process for good, until ``graphrec db stop`` escalated to
+    # SIGKILL after 70 s. Nothing is left to clean up, so leave without that wait.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

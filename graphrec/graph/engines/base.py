@@ -14,6 +14,7 @@ ports it needs and how to stop it. Only one engine may run on a data dir at a ti
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 import subprocess
@@ -28,6 +29,8 @@ from typing import Any, ClassVar
 from graphrec.graph.client import ConnectionTarget, GraphClient
 from graphrec.graph.engines.processes import HOST, pid_exists, pid_runs, port_free, terminate
 from graphrec.graph.errors import EmbeddedServerError, GraphError, PortInUseError
+
+log = logging.getLogger(__name__)
 
 #: name -> class of every engine, filled as the engine modules are imported.
 ENGINES: dict[str, type[EmbeddedServer]] = {}
@@ -355,7 +358,17 @@ class EmbeddedServer(ABC):
         return not pid_exists(status.pid)
 
     def _terminate(self, pid: int) -> None:
-        terminate(pid, self.stop_signals)
+        first, wait = self.stop_signals[0]
+        ended_by = terminate(pid, self.stop_signals)
+        if ended_by is not None and ended_by != first:
+            log.warning(
+                "the %s server (pid %d) did not stop within %.0f s of %s; it stopped after %s",
+                self.engine,
+                pid,
+                wait,
+                first.name,
+                ended_by.name,
+            )
 
     def _clear_pid(self) -> None:
         for path in (self.pid_file, self.state_file):

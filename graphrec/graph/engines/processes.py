@@ -44,18 +44,22 @@ def pid_runs(pid: int, marker: bytes) -> bool:
         return False
 
 
-def terminate(pid: int, steps: Iterable[tuple[signal.Signals, float]]) -> None:
-    """Send each signal in turn, waiting up to its seconds for ``pid`` to exit."""
+def terminate(pid: int, steps: Iterable[tuple[signal.Signals, float]]) -> signal.Signals | None:
+    """Send each signal in turn, waiting up to its seconds for ``pid`` to exit.
+
+    Returns the signal after which it exited (``None``: it was gone before the first, or
+    outlived them all)."""
     for signum, wait in steps:
         try:
             os.kill(pid, signum)
         except ProcessLookupError:
-            return
+            return None
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             if not pid_exists(pid):
-                return
+                return signum
             time.sleep(0.1)
+    return None
 
 
 def port_free(port: int, host: str = HOST) -> bool:
