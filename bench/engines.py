@@ -452,8 +452,7 @@ def cell(value: float | None) -> str:
 def to_markdown(meta: dict[str, Any], results: dict[str, dict]) -> str:
     a, n = flat(results.get("arcadedb", {})), flat(results.get("neo4j", {}))
     lines = [
-        f"### engines ({meta['date']}, {meta['machine']}, machine loaded: shared with other "
-        "jobs, so absolute numbers are lower bounds)",
+        f"### engines ({meta['date']}, {meta['machine']}, {meta.get('conditions') or 'conditions not stated'})",
         "",
         f"`{meta['command']}` ({meta['wall_s']:.0f} s in all). Servers: "
         + "; ".join(f"{e}: {r.get('server', '?')}" for e, r in results.items())
@@ -561,6 +560,12 @@ def main() -> None:
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
+        "--conditions",
+        default="",
+        help="what else ran on the machine, for the table's heading (e.g. 'idle', or "
+        "'shared with a test run: absolute numbers are lower bounds')",
+    )
+    parser.add_argument(
         "--quick", action="store_true", help="smoke run: small sizes (overrides the sizes)"
     )
     args = parser.parse_args()
@@ -592,6 +597,7 @@ def report(args: argparse.Namespace, begin: float, results: dict[str, dict]) -> 
         "machine": machine(),
         "command": "python bench/engines.py " + " ".join(sys.argv[1:]),
         "wall_s": round(time.perf_counter() - begin),
+        "conditions": args.conditions,
         **{
             k: getattr(args, k)
             for k in ("relationships", "io_users", "io_items", "batch_size", "items", "users")
