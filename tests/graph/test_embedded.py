@@ -57,13 +57,12 @@ def test_data_survives_stop_start_and_a_crash(
 
     # A client that keeps its pooled connection open across the stop, as a running API does:
     # the server still stops on its first signal (escalating would log a warning).
-    held = GraphClient.open(server.target())
-    held.apply_schema()
-    _write_batches(server, "a", batches=3, size=100)
-    with caplog.at_level(logging.WARNING, logger="graphrec.graph.engines.base"):
-        assert server.stop() is True
+    with GraphClient.open(server.target()) as held:
+        held.apply_schema()
+        _write_batches(server, "a", batches=3, size=100)
+        with caplog.at_level(logging.WARNING, logger="graphrec.graph.engines.base"):
+            assert server.stop() is True
     assert not caplog.records, caplog.text
-    held.close()
     assert not server.status().running
     assert server.stop() is False
 
