@@ -134,9 +134,11 @@ class RecommendationsOut(BaseModel):
     user_id: str
     model: ModelRef
     source: Source = Field(
-        description="model: the user's trained embedding; fold_in: an embedding folded in "
-        "from the user's interactions without retraining; popularity: no usable embedding, "
-        "most popular items instead."
+        description="model: the user's trained embedding; fold_in: the user interacted since "
+        "the version was trained, and the embedding is updated without retraining (a new "
+        "user's comes from their items; a known user's by the version's rule: 'items' "
+        "replaces it with the fold-in of all their items, 'change' adds what the new items "
+        "change in that fold-in); popularity: no usable embedding, most popular items instead."
     )
     fallback: bool = Field(description="True when the items are the popularity fallback.")
     items: list[ScoredItemOut]

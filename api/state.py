@@ -22,6 +22,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
+
 from graphrec.config import Settings
 from graphrec.graph.async_client import AsyncGraphClient
 from graphrec.graph.capabilities import probe
@@ -292,8 +294,12 @@ class ServiceState:
                 )
                 # Back on the event loop: nothing else runs until the swap.
                 state = loaded.state
-                state.carry_over(before.state)
                 catalog = loaded.snapshot.catalog
+                remap = np.fromiter(
+                    (catalog.item_pos.get(i, -1) for i in before.snapshot.catalog.item_ids),
+                    dtype=np.int64,
+                )
+                state.carry_over(before.state, remap)
                 for user_id, item_ids, at in self._journal:
                     state.add(
                         user_id,

@@ -7,17 +7,24 @@ a model version is served); everything older trains the model. For each model,
 on the target items (older and posted items masked):
 
 - **no update**: the stale model's own user vector (the posted items only masked);
-- **fold-in**: the serving rule, :func:`graphrec.serving.fold_in.fold_in` (LightGCN's
-  user rule over the fixed item vectors of everything the user has, posted
-  items included), exactly what the API does after ``POST /interactions``;
-- **trained + fold-in change**: a candidate rule, not the service's: the stale model's user
+- **fold-in**: the service's ``"items"`` rule, :func:`graphrec.serving.fold_in.fold_in`
+  (LightGCN's user rule over the fixed item vectors of everything the user has, posted
+  items included);
+- **trained + fold-in change**: the service's ``"change"`` rule: the stale model's user
   vector plus ``fold_in(older + posted) - fold_in(older)``;
 - **retrained**: the same model trained again with the posted items;
 - **popularity**: most popular among older + posted interactions.
 
+Which of the two rules the service uses for a model's known users is
+:data:`graphrec.models.registry.FOLD_IN`, chosen with ``--split validation``: the
+same protocol one step earlier (the test protocol's target and posted interactions
+dropped, and taken again from each user's latest older ones), so the test target
+chooses nothing.
+
 Every model trains ``--epochs`` epochs (no validation split here: the posted
 items must not choose epochs). Recall@20 and NDCG@20, mean ± std over seeds.
 
+    cd bench && python fold_in.py --dataset ml-latest-small --seeds 0,1,2 --split validation
     cd bench && python fold_in.py --dataset ml-latest-small --seeds 0,1,2
 """
 
@@ -59,15 +66,30 @@ class FixedEmbeddings(Recommender):
         return Embeddings(self.user, self.item)
 
 
-def protocol_data(hetero: Any) -> tuple[RecData, RecData]:
+def protocol_parts(interactions: Interactions, split: str) -> splits.Split:
+    """The protocol's parts: test (target), val (posted) and train (older).
+
+    ``split="validation"`` is the same protocol one step earlier: the test protocol's target
+    and posted interactions are dropped, and the target and posted parts are taken again
+    from what is left (each user's latest 5 older interactions), so a rule can be chosen
+    without the test target.
+    """
+    recipe = {"last_n": 2, "val_last_n": 3, "min_interactions": 6}
+    parts = splits.temporal_split(interactions.user, interactions.ts, **recipe)
+    if split == "test":
+        return parts
+    older = parts.train
+    again = splits.temporal_split(interactions.user[older], interactions.ts[older], **recipe)
+    return splits.Split(train=older[again.train], val=older[again.val], test=older[again.test])
+
+
+def protocol_data(hetero: Any, split: str = "test") -> tuple[RecData, RecData]:
     """(stale, fresh): the same target; stale trains on older interactions with the posted
     ones as its validation part (masked, never trained on), fresh trains on both."""
     interactions = Interactions.from_hetero(hetero)
-    parts = splits.temporal_split(
-        interactions.user, interactions.ts, last_n=2, val_last_n=3, min_interactions=6
-    )
+    parts = protocol_parts(interactions, split)
     kg = KnowledgeGraph.from_hetero(hetero, skip=[CO_ENGAGED])
-    stale = RecData.from_split(interactions, parts, kg, {"protocol": "fold-in"})
+    stale = RecData.from_split(interactions, parts, kg, {"protocol": f"fold-in ({split})"})
     fresh = RecData(
         num_users=stale.num_users,
         num_items=stale.num_items,
@@ -126,10 +148,18 @@ def main() -> None:
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--epochs", type=int, default=60)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--split",
+        choices=("test", "validation"),
+        default="test",
+        help="validation: the protocol one step earlier, without the test target (to choose "
+        "a serving rule per model; the retrained row is not run)",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     hetero, _ = dataset_export(args.dataset)
-    stale, fresh = protocol_data(hetero)
+    stale, fresh = protocol_data(hetero, args.split)
+    validation = args.split == "validation"
     # Evaluate the stale models with the posted items masked too (seen_items("test") adds val).
     rows = []
     popular = evaluate(MostPopular.from_data(fresh), fresh, k=20)
@@ -139,7 +169,7 @@ def main() -> None:
             common = {"model_kwargs": KWARGS[model], "epochs": args.epochs, "patience": 0,
                       "seed": seed, "progress": False}  # fmt: skip
             old = train(model=model, data=no_validation(stale), **common).model
-            new = train(model=model, data=fresh, **common).model
+            new = None if validation else train(model=model, data=fresh, **common).model
             rows.append(
                 {
                     "model": model,
@@ -147,15 +177,17 @@ def main() -> None:
                     "no update": evaluate(old, stale, k=20),
                     "fold-in": evaluate(folded(old, stale), stale, k=20),
                     "trained + fold-in change": evaluate(corrected(old, stale), stale, k=20),
-                    "retrained": evaluate(new, fresh, k=20),
                     "popularity": popular,
                 }
             )
+            if new is not None:
+                rows[-1]["retrained"] = evaluate(new, fresh, k=20)
             print({k: round(v["recall@20"], 4) for k, v in rows[-1].items() if isinstance(v, dict)})
-    answers = ("no update", "fold-in", "trained + fold-in change", "retrained", "popularity")
+    rules = ("fold-in", "trained + fold-in change")  # the service's "items" and "change"
+    answers = ("no update", *rules, *(() if validation else ("retrained",)), "popularity")
     command = f"python bench/fold_in.py --dataset {args.dataset} --models {args.models} " \
-        f"--seeds {args.seeds} --epochs {args.epochs}"  # fmt: skip
-    lines = [f"### fold-in ({today()}, {machine()})", "", f"`{command}`", "",
+        f"--seeds {args.seeds} --epochs {args.epochs} --split {args.split}"  # fmt: skip
+    lines = [f"### fold-in, {args.split} ({today()}, {machine()})", "", f"`{command}`", "",
              f"{stale.num_users} users; target: 2 latest interactions each "
              f"({stale.test.size(1)}), posted: the 3 before ({stale.val.size(1)}), "
              f"training: the rest ({stale.train.size(1)}).", "",
@@ -169,7 +201,12 @@ def main() -> None:
                 std = statistics.stdev(values) if len(values) > 1 else 0.0
                 cells.append(f"{statistics.fmean(values):.4f} ± {std:.4f}")
             lines.append(f"| {model} | {answer} | " + " | ".join(cells) + " |")
-    save("fold_in", {"command": command, "rows": rows}, "\n".join(lines) + "\n")
+    lines.append("")
+    for model in args.models.split(","):
+        mine = [r for r in rows if r["model"] == model]
+        best = max(rules, key=lambda a: statistics.fmean(r[a]["recall@20"] for r in mine))
+        lines.append(f"- {model}: the better serving rule by Recall@20 is **{best}**.")
+    save(f"fold_in_{args.split}", {"command": command, "rows": rows}, "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

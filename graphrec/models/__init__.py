@@ -8,10 +8,12 @@ from graphrec.models.mf import MF
 from graphrec.models.most_popular import MostPopular
 from graphrec.models.ngcf import NGCF
 from graphrec.models.registry import (
+    FOLD_IN,
     MODELS,
     TRAINING_DEFAULTS,
     TrainingDefaults,
     UnknownModelError,
+    fold_in_rule,
     get_model,
     model_name,
     resolve_model,
@@ -20,6 +22,7 @@ from graphrec.models.registry import (
 from graphrec.models.relation_gnn import RelationAwareGNN
 
 __all__ = [
+    "FOLD_IN",
     "KGAT",
     "KGIN",
     "MF",
@@ -34,6 +37,7 @@ __all__ = [
     "TRAINING_DEFAULTS",
     "TrainingDefaults",
     "UnknownModelError",
+    "fold_in_rule",
     "get_model",
     "model_name",
     "resolve_model",

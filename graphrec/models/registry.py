@@ -75,6 +75,20 @@ TRAINING_DEFAULTS: dict[str, TrainingDefaults] = {
 }
 
 
+#: How the service ranks a user with a trained vector who interacted after the version was
+#: trained (:func:`graphrec.serving.fold_in.user_vector`): ``"items"`` replaces the trained
+#: vector with the fold-in of all the user's items, ``"change"`` keeps it and adds the change
+#: the new items make to that fold-in. Chosen per model on the validation protocol of
+#: bench/fold_in.py (``--split validation``; bench/RESULTS.md, "Fold-in against retraining");
+#: a model not listed uses ``"items"``. Recorded in each written version's ``params``.
+FOLD_IN: dict[str, str] = {
+    "mf": "items",
+    "lightgcn": "change",
+    "ngcf": "items",
+    "relgnn": "change",
+}
+
+
 class UnknownModelError(ValueError):
     """A model name that is not in :data:`MODELS`."""
 
@@ -124,3 +138,12 @@ def training_defaults(name_or_class: str | type[Recommender] | Recommender) -> T
         return TRAINING_DEFAULTS[model_name(name_or_class)]
     except (KeyError, UnknownModelError):
         return TrainingDefaults()
+
+
+def fold_in_rule(name_or_class: str | type[Recommender] | Recommender) -> str:
+    """The serving rule of a registered model for known users who interacted since
+    (:data:`FOLD_IN`; ``"items"`` for others)."""
+    try:
+        return FOLD_IN.get(model_name(name_or_class), "items")
+    except UnknownModelError:
+        return "items"

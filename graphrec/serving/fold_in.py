@@ -5,8 +5,20 @@ was trained, from LightGCN's user rule applied to the fixed, final item embeddin
     \mathbf{e}_u = \frac{1}{\sqrt{|N_u|}} \sum_{i \in N_u} \frac{\mathbf{e}_i}{\sqrt{d_i}},
 
 where :math:`N_u` are the user's items and :math:`d_i` the popularity
-(interaction count) of item :math:`i`. It is used for every model: for MF it is
-the usual item-based fold-in.
+(interaction count) of item :math:`i`. For MF it is the usual item-based fold-in.
+
+A user with a trained vector who interacted since is ranked by one of two rules, recorded
+per model version (:attr:`ModelVectors.fold_in`, from the registry's
+:data:`~graphrec.models.registry.FOLD_IN` at write-back):
+
+- ``"items"``: the fold-in of all the user's items replaces the trained vector;
+- ``"change"``: the trained vector plus the change the new items make to the fold-in,
+  :math:`\mathbf{e}_u + f(N_u) - f(N_u \setminus P_u)`, where :math:`P_u` are the items
+  posted through the service since the version was trained. Propagation models' trained
+  user vectors hold more than a one-layer rule can rebuild, so replacing them loses more
+  than the new items bring (bench/fold_in.py, bench/RESULTS.md "Fold-in against retraining").
+
+Users without a trained vector get the fold-in of their items under either rule.
 """
 
 from __future__ import annotations
@@ -42,7 +54,8 @@ def user_vector(
 
     The trained vector, unless the user interacted through the service after
     the model version was written (or has none): then a fold-in from the user's
-    items. ``(None, POPULARITY)`` when neither is possible.
+    items, by the version's rule (the module docstring). ``(None, POPULARITY)``
+    when neither is possible.
 
     Raises:
         UnknownUserError: the user has neither a trained vector nor interactions.
@@ -57,4 +70,16 @@ def user_vector(
     seen = seen[model.item_valid[seen]]
     if seen.size == 0:
         return None, Source.POPULARITY
-    return fold_in(model.item_vectors[seen], state.popularity[seen]), Source.FOLD_IN
+    folded = fold_in(model.item_vectors[seen], state.popularity[seen])
+    if row is None or model.fold_in == "items":
+        return folded, Source.FOLD_IN
+    posted = state.posted_since(user_id, model.trained_at)
+    if posted.size == 0:  # only items the user already had: nothing changes
+        return model.user_vectors[row], Source.MODEL
+    older = np.setdiff1d(seen, posted)
+    change = (
+        folded - fold_in(model.item_vectors[older], state.popularity[older])
+        if older.size
+        else folded
+    )
+    return model.user_vectors[row] + change, Source.FOLD_IN

@@ -20,6 +20,7 @@ capability probe finds one (Neo4j 5.13+).
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,8 +38,10 @@ from graphrec.schema import NodeLabel, check_property_name
 from graphrec.serving.catalog import Catalog
 from graphrec.serving.inductive import InductiveRule
 from graphrec.serving.interactions import InteractionState
-from graphrec.serving.vectors import ModelVectors, Snapshot
+from graphrec.serving.vectors import FOLD_IN_RULES, ModelVectors, Snapshot
 from graphrec.writeback import ModelRecord, list_models, read_embeddings
+
+log = logging.getLogger(__name__)
 
 #: Preferred default model when several are loaded and none is named.
 PREFERRED_DEFAULT = "lightgcn"
@@ -188,7 +191,19 @@ def load_model(graph: GraphClient, record: ModelRecord, catalog: Catalog) -> Mod
         user_ids=user_ids,
         user_vectors=user_vectors,
         inductive=inductive,
+        fold_in=fold_in_rule(record),
     )
+
+
+def fold_in_rule(record: ModelRecord) -> str:
+    """The version's rule for known users who interacted since (``params["fold_in"]``);
+    ``"items"`` for versions written before it was recorded, or with a rule this release does
+    not know (logged)."""
+    rule = record.params.get("fold_in", "items")
+    if rule not in FOLD_IN_RULES:
+        log.warning("%s: unknown fold_in rule %r in its params; using 'items'", record.id, rule)
+        return "items"
+    return rule
 
 
 def load_index(

@@ -1,5 +1,5 @@
 """The mutable part of the index: each user's seen items, item popularity, and when a user
-last interacted through the service (which decides fold-in)."""
+last interacted through the service (which decides fold-in) and with which new items."""
 
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ class InteractionState:
         self._extra: dict[str, set[int]] = {}
         self._popularity = np.asarray(popularity, dtype=np.float64).copy()
         self._interacted_at: dict[str, float] = {}
+        #: Per user, items that were new to them when posted through :meth:`add`, and when.
+        self._posted: dict[str, dict[int, float]] = {}
 
     @property
     def popularity(self) -> np.ndarray:
@@ -54,6 +56,12 @@ class InteractionState:
         """When ``user_id`` last interacted through :meth:`add` (seconds since the epoch)."""
         return self._interacted_at.get(user_id)
 
+    def posted_since(self, user_id: str, since: float) -> np.ndarray:
+        """Positions of the items that were new to ``user_id`` when posted through :meth:`add`
+        after ``since`` (seconds since the epoch); kept across reloads by :meth:`carry_over`."""
+        posted = self._posted.get(user_id, {})
+        return np.asarray(sorted(p for p, at in posted.items() if at > since), dtype=np.int64)
+
     def add(self, user_id: str, positions: Iterable[int], at: float) -> None:
         """Record that ``user_id`` interacted with the items at ``positions`` at time ``at``.
 
@@ -66,6 +74,7 @@ class InteractionState:
                 continue
             extra.add(position)
             self._popularity[position] += 1
+            self._posted.setdefault(user_id, {})[position] = at
         self._interacted_at[user_id] = max(at, self._interacted_at.get(user_id, at))
 
     def grow(self, num_items: int) -> None:
@@ -86,6 +95,7 @@ class InteractionState:
         self._base.pop(user_id, None)
         self._extra.pop(user_id, None)
         self._interacted_at.pop(user_id, None)
+        self._posted.pop(user_id, None)
         return held
 
     def without_item(self, position: int) -> InteractionState:
@@ -105,9 +115,29 @@ class InteractionState:
         )
         state._extra = extra
         state._interacted_at = dict(self._interacted_at)
+        state._posted = {
+            user_id: {p - 1 if p > position else p: at for p, at in posted.items() if p != position}
+            for user_id, posted in self._posted.items()
+        }
         return state
 
-    def carry_over(self, older: InteractionState) -> None:
-        """Keep ``older``'s interaction times (a reload rebuilds seen items from the graph)."""
+    def carry_over(self, older: InteractionState, remap: np.ndarray | None = None) -> None:
+        """Keep ``older``'s interaction times and posted items (a reload rebuilds seen items
+        from the graph, where posted items are no longer told apart).
+
+        Args:
+            older: the state this one replaces.
+            remap: for each of ``older``'s item positions, its position here (-1: gone);
+                :obj:`None` when both states share one catalog.
+        """
         for user_id, at in older._interacted_at.items():
             self._interacted_at[user_id] = max(at, self._interacted_at.get(user_id, at))
+        for user_id, posted in older._posted.items():
+            mine = self._posted.setdefault(user_id, {})
+            for position, at in posted.items():
+                if remap is None:
+                    new = position
+                else:
+                    new = int(remap[position]) if position < len(remap) else -1
+                if new >= 0:
+                    mine[new] = max(at, mine.get(new, at))

@@ -23,6 +23,10 @@ from graphrec.serving.cold_start import concept_centroids, mean_of_concepts
 from graphrec.serving.errors import UnknownModelError
 from graphrec.serving.inductive import InductiveRule, Link
 
+#: The ways a known user who interacted after training is ranked (see
+#: :func:`graphrec.serving.fold_in.user_vector`).
+FOLD_IN_RULES = ("items", "change")
+
 
 def _unit_rows(vectors: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
@@ -56,6 +60,8 @@ class ModelVectors:
         inductive: relgnn's readout for items without a trained vector
             (:mod:`graphrec.serving.inductive`); :obj:`None` for other models, whose
             cold items get the mean of their concepts' centroids.
+        fold_in: How a user with a trained vector who interacted since is ranked
+            (:func:`graphrec.serving.fold_in.user_vector`): ``"items"`` or ``"change"``.
     """
 
     name: str
@@ -69,6 +75,7 @@ class ModelVectors:
     centroids: np.ndarray
     centroid_counts: np.ndarray
     inductive: InductiveRule | None = None
+    fold_in: str = "items"
     item_unit: np.ndarray = field(init=False, repr=False, compare=False)
     invalid_positions: np.ndarray = field(init=False, repr=False, compare=False)
     user_pos: Mapping[str, int] = field(init=False, repr=False, compare=False)
@@ -77,6 +84,10 @@ class ModelVectors:
         for name in ("item_vectors", "user_vectors", "centroids"):
             object.__setattr__(
                 self, name, _frozen(np.asarray(getattr(self, name), dtype=np.float32))
+            )
+        if self.fold_in not in FOLD_IN_RULES:
+            raise ValueError(
+                f"fold_in must be one of {', '.join(FOLD_IN_RULES)}, got {self.fold_in!r}"
             )
         for name in ("item_valid", "item_trained"):
             object.__setattr__(self, name, _frozen(np.asarray(getattr(self, name), dtype=bool)))
@@ -106,6 +117,7 @@ class ModelVectors:
         user_ids: Sequence[str],
         user_vectors: np.ndarray,
         inductive: InductiveRule | None = None,
+        fold_in: str = "items",
     ) -> ModelVectors:
         """Align trained item vectors with ``catalog`` and cold-start the rest.
 
@@ -154,6 +166,7 @@ class ModelVectors:
             centroids=centroids,
             centroid_counts=counts,
             inductive=inductive,
+            fold_in=fold_in,
         )
 
     def cold_start(

@@ -18,6 +18,7 @@ from graphrec.export import ExportFilters, IdMap, export_graph
 from graphrec.export.store import IDS_FILE
 from graphrec.graph.client import GraphClient
 from graphrec.models.base import Recommender
+from graphrec.models.registry import fold_in_rule
 from graphrec.training.api import refit as refit_model
 from graphrec.training.api import train
 from graphrec.training.result import TrainResult
@@ -122,6 +123,7 @@ def train_from_graph(
             "epochs": served.config["epochs"],
             "interactions": served.config["data"]["num_train"],
         }
+    params["fold_in"] = fold_in_rule(result.config["model"])
     if hasattr(served.model, "inductive_params"):  # relgnn: cold start from written-back concepts
         params["inductive"] = served.model.inductive_params()
     record = write_embeddings(

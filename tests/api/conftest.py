@@ -113,10 +113,15 @@ def _ingest(target: ConnectionTarget) -> None:
 
 
 def write_model(
-    target: ConnectionTarget, embeddings: dict[str, Embeddings], model: str = "lightgcn"
+    target: ConnectionTarget,
+    embeddings: dict[str, Embeddings],
+    model: str = "lightgcn",
+    params: dict[str, Any] | None = None,
 ) -> ModelRecord:
     with GraphClient.open(target) as graph:
-        return write_embeddings(graph, model=model, embeddings=embeddings, progress=False)
+        return write_embeddings(
+            graph, model=model, embeddings=embeddings, params=params, progress=False
+        )
 
 
 class ServedSlot:
@@ -231,10 +236,16 @@ def write_embeddings_to() -> Callable[..., ModelRecord]:
 
 @pytest.fixture(scope="session")
 def write_version() -> Callable[..., ModelRecord]:
-    """``write_version(graph, embeddings, model="lightgcn")`` writes and activates a new version."""
+    """``write_version(graph, embeddings, model="lightgcn", params=None)`` writes and activates
+    a new version."""
 
-    def write(graph: ServedGraph, embeddings: dict[str, Embeddings], model: str = "lightgcn"):
-        return write_model(graph.target, embeddings, model)
+    def write(
+        graph: ServedGraph,
+        embeddings: dict[str, Embeddings],
+        model: str = "lightgcn",
+        params: dict[str, Any] | None = None,
+    ):
+        return write_model(graph.target, embeddings, model, params)
 
     return write
 

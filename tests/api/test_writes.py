@@ -69,6 +69,56 @@ def test_fold_in_changes_a_users_recommendations(
     assert _ids(after) == expected
 
 
+def _popularity(graph: GraphClient, ids: list[str]) -> np.ndarray:
+    rows = graph.run(
+        "MATCH (u:User)-[:INTERACTED]->(i:Item) WHERE i.id IN $ids "
+        "RETURN i.id AS id, count(DISTINCT u) AS n",
+        {"ids": ids},
+    )
+    counts = {r["id"]: r["n"] for r in rows}
+    return np.array([counts[i] for i in ids])
+
+
+def test_a_change_rule_version_adds_the_new_items_to_the_trained_vector(
+    fresh_graph: Any, client_for: Any, trained: Any, write_version: Any
+) -> None:
+    users, items = trained.embeddings["User"], trained.embeddings["Item"]
+    write_version(fresh_graph, trained.embeddings, params={"fold_in": "change"})
+    writable = client_for(fresh_graph)
+    user, other = users.ids[20], users.ids[21]
+    with GraphClient.open(fresh_graph.target) as graph:
+        older = sorted(_seen(graph, user))
+    before = writable.get(f"/users/{user}/recommendations", params={"k": 10}).json()
+    assert before["source"] == "model"
+    theirs = _ids(writable.get(f"/users/{other}/recommendations", params={"k": 30}).json())
+    new_items = [i for i in theirs if i not in set(_ids(before)) and i not in older][:5]
+    response = writable.post(
+        "/interactions", json=[{"user_id": user, "item_id": i, "kind": "click"} for i in new_items]
+    )
+    assert response.status_code == 201, response.text
+    after = writable.get(f"/users/{user}/recommendations", params={"k": 10}).json()
+    assert after["source"] == "fold_in"
+
+    # The trained vector plus what the new items change in the user's fold-in.
+    ids = list(items.ids)
+    with GraphClient.open(fresh_graph.target) as graph:
+        everything = sorted(_seen(graph, user))
+        pop_all, pop_older = _popularity(graph, everything), _popularity(graph, older)
+    trained_vector = users.vectors[list(users.ids).index(user)]
+    vector = (
+        trained_vector
+        + fold_in(items.vectors[[ids.index(i) for i in everything]], pop_all)
+        - fold_in(items.vectors[[ids.index(i) for i in older]], pop_older)
+    )
+    scores = items.vectors @ vector
+    expected = [ids[i] for i in np.argsort(-scores) if ids[i] not in everything][:10]
+    assert _ids(after) == expected
+    # A reload rebuilds the seen items from the graph; the posted ones stay told apart.
+    assert writable.post("/admin/reload").status_code == 200
+    again = writable.get(f"/users/{user}/recommendations", params={"k": 10}).json()
+    assert again["source"] == "fold_in" and _ids(again) == expected
+
+
 def test_a_new_user_gets_recommendations_from_a_few_interactions(
     writable: TestClient, module_graph: Any, trained: Any
 ) -> None:

@@ -23,6 +23,8 @@ from graphrec.serving import (
     similar_items,
     top_k,
 )
+from graphrec.serving.index import fold_in_rule
+from graphrec.writeback import ModelRecord
 
 ITEMS = ["a", "b", "c", "d", "e"]
 #: a, b: rock; c, d: jazz; e: no concept. "genre:music" is the parent of both genres.
@@ -42,7 +44,9 @@ def make_catalog() -> Catalog:
     )
 
 
-def make_snapshot(trained_items: list[str] | None = None, trained_at: float = 100.0) -> Snapshot:
+def make_snapshot(
+    trained_items: list[str] | None = None, trained_at: float = 100.0, fold_in: str = "items"
+) -> Snapshot:
     catalog = make_catalog()
     names = trained_items if trained_items is not None else ITEMS
     rows = [ITEMS.index(i) for i in names]
@@ -55,6 +59,7 @@ def make_snapshot(trained_items: list[str] | None = None, trained_at: float = 10
         item_vectors=ITEM_VECTORS[rows],
         user_ids=["rocker", "jazzer"],
         user_vectors=np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32),
+        fold_in=fold_in,
     )
     return Snapshot(catalog, {"lightgcn": model}, "lightgcn")
 
@@ -209,6 +214,60 @@ def test_interactions_after_training_fold_the_user_in() -> None:
     assert ids(lonely) == ["c", "a"]  # c: 3 users; a, d: 1 (ties by position)
 
 
+def test_the_change_rule_adds_what_new_items_change_to_the_trained_vector() -> None:
+    snapshot, state = make_snapshot(trained_at=100.0, fold_in="change"), make_state()
+    model = snapshot.model("lightgcn")
+    a, c, d, e = (ITEMS.index(i) for i in "acde")
+    state.add("rocker", [c], at=50.0)  # before training: part of what the model saw
+    state.add("rocker", [a], at=150.0)  # after, but already seen: nothing changes
+    ranking = recommend(snapshot, state, "rocker", k=5)
+    assert ranking.source is Source.MODEL
+    state.add("rocker", [d, e], at=200.0)
+    ranking = recommend(snapshot, state, "rocker", k=5)
+    assert ranking.source is Source.FOLD_IN and ids(ranking) == ["b"]  # the rest is seen
+    pop = state.popularity
+    before, after = np.array([a, c]), np.array([a, c, d, e])
+    want = (
+        model.user_vectors[0]
+        + fold_in(ITEM_VECTORS[after], pop[after])
+        - fold_in(ITEM_VECTORS[before], pop[before])
+    )
+    assert ranking.items[0].score == pytest.approx(float(ITEM_VECTORS[1] @ want), rel=1e-5)
+    # The items rule replaces the trained vector instead; users without one are folded in
+    # the same way under both rules.
+    items_rule = make_snapshot(trained_at=100.0)
+    replaced = recommend(items_rule, state, "rocker", k=1).items[0].score
+    assert replaced == pytest.approx(
+        float(ITEM_VECTORS[1] @ fold_in(ITEM_VECTORS[after], pop[after])), rel=1e-5
+    )
+    state.add("newbie", [c], at=300.0)
+    assert (
+        recommend(snapshot, state, "newbie", k=2).items
+        == recommend(items_rule, state, "newbie", k=2).items
+    )
+    with pytest.raises(ValueError, match="fold_in"):
+        make_snapshot(fold_in="replace")
+
+
+def test_posted_items_survive_a_reload_and_follow_their_items() -> None:
+    state = make_state()
+    state.add("rocker", [ITEMS.index("c")], at=150.0)
+    state.add("rocker", [ITEMS.index("a")], at=160.0)  # already seen: not posted
+    state.add("rocker", [ITEMS.index("e")], at=170.0)
+    assert state.posted_since("rocker", 100.0).tolist() == [2, 4]
+    assert state.posted_since("rocker", 160.0).tolist() == [4]
+    # A reload's state holds the posted items among the seen ones; carry_over keeps them
+    # apart, at their positions in the new catalog (here "c" moved to 0, "e" is gone).
+    reloaded = make_state({"rocker": ["a", "c", "e"]})
+    reloaded.carry_over(state, np.array([1, 2, 0, 3, -1]))
+    assert reloaded.posted_since("rocker", 100.0).tolist() == [0]
+    assert reloaded.interacted_at("rocker") == 170.0
+    # Removing an item shifts later positions down; erasing the user forgets them.
+    shifted = state.without_item(ITEMS.index("b"))
+    assert shifted.posted_since("rocker", 100.0).tolist() == [1, 3]
+    assert state.remove_user("rocker") and state.posted_since("rocker", 0.0).size == 0
+
+
 def test_diversity_changes_the_ranking() -> None:
     snapshot, state = make_snapshot(), make_state({"rocker": []})
     plain = recommend(snapshot, state, "rocker", k=3)
@@ -257,3 +316,13 @@ def test_snapshot_with_item_is_recommendable_and_similar() -> None:
     assert snapshot.catalog.num_items == 5  # in-flight readers keep the old snapshot
     orphan, vectors = snapshot.with_item("g", None, ["tag:unknown"])
     assert vectors["lightgcn"] is None and not orphan.model().item_valid[-1]
+
+
+def test_a_versions_fold_in_rule_comes_from_its_params(caplog: pytest.LogCaptureFixture) -> None:
+    def record(params: dict) -> ModelRecord:
+        return ModelRecord("lightgcn", 3, "emb_lightgcn_v3", 2, "2026-12-03T00:00:00", params)
+
+    assert fold_in_rule(record({"fold_in": "change"})) == "change"
+    assert fold_in_rule(record({})) == "items"  # written before the rule was recorded
+    assert fold_in_rule(record({"fold_in": "later"})) == "items"
+    assert "lightgcn@3: unknown fold_in rule 'later'" in caplog.text

@@ -11,6 +11,7 @@ from graphrec.export import export_graph
 from graphrec.graph.client import GraphClient
 from graphrec.ingest import derive_co_engagement, ingest
 from graphrec.loaders import parse
+from graphrec.models import fold_in_rule
 from graphrec.training.pipeline import train_from_graph
 from graphrec.writeback import active_model, read_embeddings
 
@@ -48,6 +49,8 @@ def test_ingest_export_train_evaluate_write_back(synthetic: GraphClient, model: 
     everything = data.train.size(1) + data.val.size(1) + data.test.size(1)
     assert served.config["data"]["num_train"] == everything
     assert record.params["refit"] == {"epochs": run.result.best_epoch, "interactions": everything}
+    # The version records how the service ranks its known users after new interactions.
+    assert record.params["fold_in"] == fold_in_rule(model) in ("items", "change")
     want = served.model.get_embedding().item.numpy()
     np.testing.assert_allclose(items.vectors, want, rtol=1e-5, atol=1e-6)
     if model == "relgnn":
