@@ -14,9 +14,10 @@ per model version (:attr:`ModelVectors.fold_in`, from the registry's
 - ``"items"``: the fold-in of all the user's items replaces the trained vector;
 - ``"change"``: the trained vector plus the change the new items make to the fold-in,
   :math:`\mathbf{e}_u + f(N_u) - f(N_u \setminus P_u)`, where :math:`P_u` are the items
-  posted through the service since the version was trained. Propagation models' trained
-  user vectors hold more than a one-layer rule can rebuild, so replacing them loses more
-  than the new items bring (bench/fold_in.py, bench/RESULTS.md "Fold-in against retraining").
+  posted through the service since the version was trained. For LightGCN and relgnn,
+  replacing the trained vector lost more than the new items brought; for MF and NGCF the
+  ``"items"`` rule ranked better (bench/fold_in.py, bench/RESULTS.md "Fold-in against
+  retraining").
 
 Users without a trained vector get the fold-in of their items under either rule.
 """
