@@ -299,7 +299,8 @@ class ServiceState:
                     (catalog.item_pos.get(i, -1) for i in before.snapshot.catalog.item_ids),
                     dtype=np.int64,
                 )
-                state.carry_over(before.state, remap)
+                oldest = min((m.trained_at for m in loaded.snapshot.models.values()), default=0.0)
+                state.carry_over(before.state, remap, since=oldest)
                 for user_id, item_ids, at in self._journal:
                     state.add(
                         user_id,

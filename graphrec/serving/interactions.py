@@ -121,7 +121,9 @@ class InteractionState:
         }
         return state
 
-    def carry_over(self, older: InteractionState, remap: np.ndarray | None = None) -> None:
+    def carry_over(
+        self, older: InteractionState, remap: np.ndarray | None = None, since: float = 0.0
+    ) -> None:
         """Keep ``older``'s interaction times and posted items (a reload rebuilds seen items
         from the graph, where posted items are no longer told apart).
 
@@ -129,12 +131,16 @@ class InteractionState:
             older: the state this one replaces.
             remap: for each of ``older``'s item positions, its position here (-1: gone);
                 :obj:`None` when both states share one catalog.
+            since: posted items from before this time are not kept (the oldest served
+                version's training time: no rule looks further back).
         """
         for user_id, at in older._interacted_at.items():
             self._interacted_at[user_id] = max(at, self._interacted_at.get(user_id, at))
         for user_id, posted in older._posted.items():
             mine = self._posted.setdefault(user_id, {})
             for position, at in posted.items():
+                if at <= since:
+                    continue
                 if remap is None:
                     new = position
                 else:

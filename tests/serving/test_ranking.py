@@ -262,6 +262,10 @@ def test_posted_items_survive_a_reload_and_follow_their_items() -> None:
     reloaded.carry_over(state, np.array([1, 2, 0, 3, -1]))
     assert reloaded.posted_since("rocker", 100.0).tolist() == [0]
     assert reloaded.interacted_at("rocker") == 170.0
+    # Posts from before the oldest served version's training are not carried.
+    pruned = make_state({"rocker": ["a", "c", "e"]})
+    pruned.carry_over(state, since=160.0)
+    assert pruned.posted_since("rocker", 0.0).tolist() == [4]
     # Removing an item shifts later positions down; erasing the user forgets them.
     shifted = state.without_item(ITEMS.index("b"))
     assert shifted.posted_since("rocker", 100.0).tolist() == [1, 3]
