@@ -78,6 +78,7 @@ def main() -> None:
     parser.add_argument("--seeds", default="0")
     parser.add_argument("--dim", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--name", default="tune", help="output name under bench/out/")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     rows = []
@@ -118,7 +119,7 @@ def main() -> None:
             f"{r['best_epoch']} | {r['patience10_stop']} | {r['patience10_best']:.4f} | "
             f"{r['seconds_per_epoch']:.2f} |"
         )
-    save("tune", {"meta": meta, "rows": rows}, "\n".join(lines) + "\n")
+    save(args.name, {"meta": meta, "rows": rows}, "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

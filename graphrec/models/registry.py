@@ -52,8 +52,8 @@ class TrainingDefaults:
     batch_size: int = 2048
 
 
-#: Per-model defaults, chosen on validation splits only (bench/tune.py; the table and the
-#: reasons are in bench/RESULTS.md, "Default training settings").
+#: Per-model defaults, chosen on validation splits only (bench/tune.py; the curves are in
+#: bench/RESULTS.md, "Validation curves behind the defaults").
 TRAINING_DEFAULTS: dict[str, TrainingDefaults] = {
     # Validation Recall@20 on ml-latest-small peaks near epoch 90 at lr 1e-3; at 5e-3 it
     # peaks lower and earlier (epoch 36) and then declines.
@@ -63,6 +63,9 @@ TRAINING_DEFAULTS: dict[str, TrainingDefaults] = {
     # lr 5e-3 climbs out at once and peaks higher (0.212 vs 0.181). The validation curve
     # wanders by about 0.005 between evaluations, hence 10 evaluations of 5 epochs.
     "lightgcn": TrainingDefaults(lr=5e-3, epochs=300, eval_every=5, patience=10),
+    # NGCF took LightGCN's lr. The validation curves do not support it: lr 1e-3 peaks higher
+    # (0.1889 at epoch 194, still rising, against 0.1753 at epoch 77; one seed). Kept until a
+    # 3-seed defaults run on both datasets confirms a change.
     "ngcf": TrainingDefaults(lr=5e-3, epochs=300, eval_every=5, patience=10),
     # relgnn's collaborative part is LightGCN's, trained alike.
     "relgnn": TrainingDefaults(lr=5e-3, epochs=300, eval_every=5, patience=10),
