@@ -60,8 +60,9 @@ TRAINING_DEFAULTS: dict[str, TrainingDefaults] = {
     "mf": TrainingDefaults(lr=1e-3, epochs=300, eval_every=5, patience=10),
     # At lr 1e-3 LightGCN sits on a popularity-like plateau for its first 15 or so epochs
     # (validation Recall@20 0.117-0.119), which ended the old 10-epoch patience at epoch 13;
-    # lr 5e-3 climbs out at once and peaks higher (0.217 vs 0.182 over 200 epochs, one seed). The validation curve
-    # wanders by about 0.005 between evaluations, hence 10 evaluations of 5 epochs.
+    # lr 5e-3 climbs out at once and peaks higher (0.217 vs 0.182 over 200 epochs, one
+    # seed). The validation curve wanders by about 0.005 between evaluations, hence 10
+    # evaluations of 5 epochs.
     "lightgcn": TrainingDefaults(lr=5e-3, epochs=300, eval_every=5, patience=10),
     # NGCF took LightGCN's lr. The validation curves do not support it: lr 1e-3 peaks higher
     # (0.1889 at epoch 194, still rising, against 0.1753 at epoch 77; one seed). Kept until a
