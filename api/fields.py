@@ -75,9 +75,13 @@ def _classes() -> tuple[str, str]:
 
 @cache
 def id_pattern() -> str:
-    """What :func:`normalize_id` accepts for users and items: after format characters and
+    r"""What :func:`normalize_id` accepts for users and items: after format characters and
     surrounding whitespace, at least one other character; no control character, no ``/``;
-    not ``.`` or ``..``."""
+    not ``.`` or ``..``.
+
+    Format characters outside the BMP (U+110BD, U+13430..., U+E0001...) are not in the
+    pattern: it names code points as ``\uXXXX``, the form every JSON Schema validator
+    reads. An id made only of those matches the pattern and is still refused (422)."""
     space, fmt = _classes()
     edge = f"[{space}{fmt}]"  # removed or stripped
     inner = r"[^/\u0000-\u001f\u007f]"
