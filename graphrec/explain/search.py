@@ -43,6 +43,13 @@ def lost_connection(exc: BaseException) -> bool:
     return isinstance(exc, CONNECTION_FAILURES)
 
 
+def server_timed_out(exc: BaseException) -> bool:
+    """Whether ``exc`` is Neo4j stopping a query at its transaction timeout."""
+    return isinstance(exc, neo4j.exceptions.ClientError) and "TransactionTimedOut" in (
+        exc.code or ""
+    )
+
+
 def find_paths(
     graph: GraphClient,
     user_id: str,
@@ -108,9 +115,12 @@ def find_paths(
         try:
             title_rows = titles.result()
         except Exception as exc:
-            if not lost_connection(exc):
+            if server_timed_out(exc):
+                pass  # Neo4j enforced the deadline: the path sentences go without the title
+            elif lost_connection(exc):
+                failures.append(exc)
+            else:
                 raise
-            failures.append(exc)
     builder = PathBuilder(user_id, item_id, title_rows[0]["title"] if title_rows else None)
     paths: list[Explanation] = []
     timed_out: list[str] = []
@@ -128,12 +138,10 @@ def find_paths(
         except KGSearchTimeout:
             timed_out.append(kind)
             continue
-        except neo4j.exceptions.ClientError as exc:
-            if "TransactionTimedOut" not in (exc.code or ""):
-                raise
-            timed_out.append(kind)  # Neo4j enforced the transaction timeout
-            continue
         except Exception as exc:
+            if server_timed_out(exc):
+                timed_out.append(kind)  # Neo4j enforced the transaction timeout
+                continue
             if not lost_connection(exc):
                 raise
             failures.append(exc)
