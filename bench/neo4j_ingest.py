@@ -37,6 +37,7 @@ from tqdm import tqdm
 from graphrec.graph.client import GraphClient, batched
 from graphrec.graph.engines import Neo4jServer, free_port
 from graphrec.ingest import ingest
+from graphrec.ingest.targets import TARGETS
 from graphrec.loaders.rows import InteractionRow, ItemRow, UserRow
 
 
@@ -59,12 +60,9 @@ def neo4j(page_cache: str, args: argparse.Namespace) -> Iterator[GraphClient]:
 
 
 def as_dicts(rows: list) -> list[dict[str, Any]]:
-    """The interaction rows as the ingest statements take them."""
-    return [
-        {"user_id": r.user_id, "item_id": r.item_id, "kind": r.kind, "weight": r.weight,
-         "rating": r.rating, "ts": r.ts, "split": None}
-        for r in rows if isinstance(r, InteractionRow)
-    ]  # fmt: skip
+    """The interaction rows as the ingest statements take them (ingest's own mapping)."""
+    to_param = TARGETS[InteractionRow].to_param
+    return [to_param(r) for r in rows if isinstance(r, InteractionRow)]
 
 
 def nodes_first(graph: GraphClient, rows: list) -> None:
