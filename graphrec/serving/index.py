@@ -191,11 +191,11 @@ def load_model(graph: GraphClient, record: ModelRecord, catalog: Catalog) -> Mod
         user_ids=user_ids,
         user_vectors=user_vectors,
         inductive=inductive,
-        fold_in=fold_in_rule(record),
+        fold_in=recorded_fold_in(record),
     )
 
 
-def fold_in_rule(record: ModelRecord) -> str:
+def recorded_fold_in(record: ModelRecord) -> str:
     """The version's rule for known users who interacted since (``params["fold_in"]``);
     ``"items"`` for versions written before it was recorded, or with a rule this release does
     not know (logged)."""

@@ -23,7 +23,7 @@ from graphrec.serving import (
     similar_items,
     top_k,
 )
-from graphrec.serving.index import fold_in_rule
+from graphrec.serving.index import recorded_fold_in
 from graphrec.writeback import ModelRecord
 
 ITEMS = ["a", "b", "c", "d", "e"]
@@ -326,7 +326,7 @@ def test_a_versions_fold_in_rule_comes_from_its_params(caplog: pytest.LogCapture
     def record(params: dict) -> ModelRecord:
         return ModelRecord("lightgcn", 3, "emb_lightgcn_v3", 2, "2026-12-03T00:00:00", params)
 
-    assert fold_in_rule(record({"fold_in": "change"})) == "change"
-    assert fold_in_rule(record({})) == "items"  # written before the rule was recorded
-    assert fold_in_rule(record({"fold_in": "later"})) == "items"
+    assert recorded_fold_in(record({"fold_in": "change"})) == "change"
+    assert recorded_fold_in(record({})) == "items"  # written before the rule was recorded
+    assert recorded_fold_in(record({"fold_in": "later"})) == "items"
     assert "lightgcn@3: unknown fold_in rule 'later'" in caplog.text
