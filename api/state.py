@@ -26,7 +26,7 @@ import numpy as np
 
 from graphrec.config import Settings
 from graphrec.graph.async_client import AsyncGraphClient
-from graphrec.graph.capabilities import probe
+from graphrec.graph.capabilities import probe, share_probe
 from graphrec.graph.client import ConnectionTarget, GraphClient
 from graphrec.graph.connect import resolve_target
 from graphrec.graph.errors import GraphUnavailableError
@@ -188,6 +188,7 @@ class ServiceState:
                 GraphClient.open, target, **{**once, "connection_acquisition_timeout": explain_wait}
             )
             opened.append(reader)
+            share_probe(loader, reader)  # explanations ask it; a request must not probe
             graph = await AsyncGraphClient.open(target, **once)
         except BaseException:
             for client in opened:

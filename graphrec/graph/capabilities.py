@@ -6,6 +6,13 @@ of ``vector.similarity.cosine``, loaded plugins); the rest follow from the
 engine the server turns out to be (Neo4j, or ArcadeDB's Bolt plugin), because
 no query tells them apart reliably: ArcadeDB answers ``EXPLAIN`` of statements
 it cannot run, and plans relationship ``MERGE`` far slower than Neo4j.
+
+The probe sends ArcadeDB no statement it is known to refuse. ArcadeDB 26.10's Bolt
+plugin can stall another connection when a statement fails while that connection
+is being opened: its read never answers, or answers with the other statement's
+error (reproduced with a syntax error beside six reads on new connections, in two
+runs of three; never with warm connections). A service probes while its other
+clients open, so a refused probe there turned into a request's 503.
 """
 
 from __future__ import annotations
@@ -115,7 +122,9 @@ def probe(graph: GraphClient, *, refresh: bool = False) -> Capabilities:
         version = ", ".join(rows[0]["versions"] or [])
         edition = rows[0]["edition"]
     names = set((_rows(graph, "graph/vector_procedures") or [{"names": []}])[0]["names"] or [])
-    ddl = _rows(graph, "graph/probe_vector_index_ddl") is not None
+    # ArcadeDB refuses the vector index DDL ("Only standard, RANGE and TEXT index types").
+    arcadedb = "arcadedb" in info.agent.lower()
+    ddl = not arcadedb and _rows(graph, "graph/probe_vector_index_ddl") is not None
     cosine = _rows(graph, "graph/probe_cosine")
     plugins = {}
     for plugin in ("apoc", "gds"):
@@ -135,4 +144,12 @@ def probe(graph: GraphClient, *, refresh: bool = False) -> Capabilities:
         plugins=plugins,
     )
     graph._capabilities = capabilities  # the client carries its probe
+    return capabilities
+
+
+def share_probe(source: GraphClient, target: GraphClient) -> Capabilities:
+    """Give ``target`` (another client of the same server) ``source``'s probe, so that
+    ``target`` never probes in the middle of other work."""
+    capabilities = probe(source)
+    target._capabilities = capabilities
     return capabilities

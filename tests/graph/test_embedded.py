@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from graphrec.graph.capabilities import probe
+from graphrec.graph import capabilities
+from graphrec.graph.capabilities import probe, share_probe
 from graphrec.graph.client import ConnectionTarget, GraphClient
 from graphrec.graph.embedded import ENGINE_NAMES, EmbeddedServer, free_port
 from graphrec.graph.errors import (
@@ -175,3 +176,31 @@ def test_capability_probe_on_embedded(graph: GraphClient, test_engine: str) -> N
     assert caps.vector_index == (
         caps.vector_query and (caps.vector_index_ddl or caps.vector_create_procedure)
     )
+
+
+def test_the_probe_sends_nothing_the_engine_refuses(
+    graph: GraphClient, test_engine: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A refused statement on ArcadeDB can stall a connection being opened beside it (see
+    graphrec.graph.capabilities), so the probe asks each engine only what it answers."""
+    asked: dict[str, bool] = {}
+    rows = capabilities._rows
+
+    def recording(client: GraphClient, name: str) -> list[dict] | None:
+        answer = rows(client, name)
+        asked[name] = answer is not None
+        return answer
+
+    monkeypatch.setattr(capabilities, "_rows", recording)
+    caps = probe(graph, refresh=True)
+    assert asked and all(asked.values()), asked
+    assert ("graph/probe_vector_index_ddl" in asked) == (test_engine == "neo4j")
+    assert caps.vector_index_ddl == (test_engine == "neo4j")
+
+
+def test_a_shared_probe_is_not_asked_again(
+    graph: GraphClient, embedded_server: EmbeddedServer
+) -> None:
+    with GraphClient.open(embedded_server.target()) as other:
+        shared = share_probe(graph, other)
+        assert probe(other) is shared is probe(graph)
