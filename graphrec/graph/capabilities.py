@@ -9,10 +9,10 @@ it cannot run, and plans relationship ``MERGE`` far slower than Neo4j.
 
 The probe sends ArcadeDB no statement it is known to refuse. ArcadeDB 26.10's Bolt
 plugin can stall another connection when a statement fails while that connection
-is being opened: its read never answers, or answers with the other statement's
-error (reproduced with a syntax error beside six reads on new connections, in two
-runs of three; never with warm connections). A service probes while its other
-clients open, so a refused probe there turned into a request's 503.
+is being opened: its read never answers (reproduced with a syntax error beside six
+reads on new connections, in two runs of three; never with warm connections), or,
+as seen once in CI, it answers with the other statement's error. A service probed
+while its other clients opened, so a refused probe there became a request's 503.
 """
 
 from __future__ import annotations
