@@ -93,7 +93,11 @@ def test_the_api_conforms_to_its_document(
 
 
 def _failures(output: str) -> str:
-    """The report's failures, each line cut to 300 characters (bodies can be megabytes)."""
-    start = output.find("FAILURES")
-    lines = output[start if start >= 0 else 0 :].splitlines()
-    return "\n".join(line[:300] for line in lines)[:15_000]
+    """The report's errors and failures and its summary, each line cut to 300 characters
+    (bodies can be megabytes). Schemathesis lists network errors and timeouts under
+    ERRORS, apart from the FAILURES of checks, and counts neither among the passed."""
+    starts = [i for i in (output.find("ERRORS"), output.find("FAILURES")) if i >= 0]
+    start = min(starts) if starts else 0
+    lines = output[start:].splitlines()
+    report = "\n".join(line[:300] for line in lines)
+    return report if len(report) <= 15_000 else report[:10_000] + "\n...\n" + report[-5_000:]
