@@ -38,7 +38,14 @@ def stop_epoch(curve: list[float], patience: int) -> int:
 
 
 def run(
-    data: RecData, model: str, lr: float, epochs: int, seed: int, dim: int, init_std: float
+    data: RecData,
+    model: str,
+    lr: float,
+    epochs: int,
+    seed: int,
+    dim: int,
+    init_std: float,
+    reg: float | None,
 ) -> dict[str, Any]:
     kwargs: dict[str, Any] = {"embedding_dim": dim, "init_std": init_std}
     if model != "mf":
@@ -50,6 +57,7 @@ def run(
         model_kwargs=kwargs,
         epochs=epochs,
         lr=lr,
+        reg=reg,
         patience=0,
         eval_every=1,
         seed=seed,
@@ -62,6 +70,7 @@ def run(
         "model": model,
         "lr": lr,
         "init_std": init_std,
+        "reg": result.config["reg"],
         "seed": seed,
         "curve": curve,
         "best_val": curve[best],
@@ -85,6 +94,15 @@ def main() -> None:
         "(the models' default is 0.1; PyG's LightGCN uses Xavier-uniform, std about 0.01 on "
         "lastfm-kg)",
     )
+    parser.add_argument(
+        "--regs",
+        default="",
+        help="L2 weights on the batch's ego embeddings, comma-separated (default: each "
+        "model's registry value). graphrec's term is reg/(2B) times the sum over the batch's "
+        "triples; PyG's BPRLoss, as its LightGCN example calls it, is reg/B times the sum over "
+        "the batch's unique nodes: twice graphrec's at the same reg when no node repeats in a "
+        "batch, less when some do",
+    )
     parser.add_argument("--seeds", default="0")
     parser.add_argument("--dim", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2)
@@ -97,16 +115,21 @@ def main() -> None:
         for seed in [int(s) for s in args.seeds.split(",")]:
             data = RecData.from_hetero(hetero, seed=seed)
             for model in args.models.split(","):
-                for lr, std in [
-                    (float(lr), float(std))
+                regs = [float(r) for r in args.regs.split(",")] if args.regs else [None]
+                for lr, std, reg in [
+                    (float(lr), float(std), reg)
                     for lr in args.lrs.split(",")
                     for std in args.init_stds.split(",")
+                    for reg in regs
                 ]:
-                    print(f"{name} {model} lr={lr:g} init_std={std:g} seed={seed} ...", flush=True)
+                    print(
+                        f"{name} {model} lr={lr:g} init_std={std:g} reg={reg} seed={seed} ...",
+                        flush=True,
+                    )
                     rows.append(
                         {
                             "dataset": name,
-                            **run(data, model, lr, args.epochs, seed, args.dim, std),
+                            **run(data, model, lr, args.epochs, seed, args.dim, std, reg),
                         }
                     )
                     r = rows[-1]
@@ -127,13 +150,13 @@ def main() -> None:
         "",
         f"`{meta['command']}`",
         "",
-        "| dataset | model | lr | init std | seed | best val Recall@20 | at epoch "
+        "| dataset | model | lr | init std | reg | seed | best val Recall@20 | at epoch "
         "| patience-10 stop | val there | s/epoch |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in rows:
         lines.append(
-            f"| {r['dataset']} | {r['model']} | {r['lr']:g} | {r['init_std']:g} | {r['seed']} "
+            f"| {r['dataset']} | {r['model']} | {r['lr']:g} | {r['init_std']:g} | {r['reg']:g} | {r['seed']} "
             f"| {r['best_val']:.4f} | "
             f"{r['best_epoch']} | {r['patience10_stop']} | {r['patience10_best']:.4f} | "
             f"{r['seconds_per_epoch']:.2f} |"

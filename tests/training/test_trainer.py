@@ -104,6 +104,7 @@ def test_defaults_come_from_the_registry(data):
     defaults = training_defaults("lightgcn")
     assert result.config["lr"] == defaults.lr and result.config["eval_every"] == defaults.eval_every
     assert result.config["patience"] == defaults.patience
+    assert result.config["reg"] == defaults.reg != training_defaults("mf").reg  # per model
 
 
 def test_training_is_deterministic_under_a_seed(data):
