@@ -13,6 +13,7 @@ with a patience of 10 epochs would have stopped (what the old defaults did).
 from __future__ import annotations
 
 import argparse
+import itertools
 import time
 from typing import Any
 
@@ -109,19 +110,21 @@ def main() -> None:
     parser.add_argument("--name", default="tune", help="output name under bench/out/")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    regs = [float(r) for r in args.regs.split(",")] if args.regs else [None]
+    settings = list(
+        itertools.product(
+            [float(lr) for lr in args.lrs.split(",")],
+            [float(std) for std in args.init_stds.split(",")],
+            regs,
+        )
+    )
     rows = []
     for name in args.datasets.split(","):
         hetero, _ = dataset_export(name)
         for seed in [int(s) for s in args.seeds.split(",")]:
             data = RecData.from_hetero(hetero, seed=seed)
             for model in args.models.split(","):
-                regs = [float(r) for r in args.regs.split(",")] if args.regs else [None]
-                for lr, std, reg in [
-                    (float(lr), float(std), reg)
-                    for lr in args.lrs.split(",")
-                    for std in args.init_stds.split(",")
-                    for reg in regs
-                ]:
+                for lr, std, reg in settings:
                     print(
                         f"{name} {model} lr={lr:g} init_std={std:g} reg={reg} seed={seed} ...",
                         flush=True,
