@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from graphrec.explain import PathSearch, explain
-from graphrec.serving import vector_lookup
+from graphrec.serving import degree_lookup, vector_lookup
 
 if TYPE_CHECKING:
     from .state import Index, ServiceState
@@ -126,11 +126,6 @@ def _explain(
 ) -> PathSearch:
     catalog, state_now = index.snapshot.catalog, index.state
     vectors = vector_lookup(index.snapshot.model(model), catalog, state_now)
-
-    def degree(item_id: str) -> float:  # from memory: no extra query per explanation
-        position = catalog.item_pos.get(item_id)
-        return 1.0 if position is None else float(state_now.popularity[position])
-
     # Graph failures propagate to the app's handlers (503).
     return explain(
         state.reader,
@@ -140,5 +135,5 @@ def _explain(
         max_paths=max_paths,
         max_hops=max_hops,
         timeout=state.settings.api_explain_timeout,
-        degree=degree,
+        degree=degree_lookup(catalog, state_now),  # from memory: no extra query
     )

@@ -1,17 +1,20 @@
-"""Benchmark: the two forms of the collaborative explanation query, on each engine.
+"""Benchmark: forms of the collaborative explanation query, on each engine.
 
 ``explain/collaborative`` collects the recommended item's users, then expands the
 user's items to their users and keeps those in the list (written for ArcadeDB,
 which enumerates the whole two-hop neighbourhood for the single pattern).
 ``explain/collaborative_one_pattern`` is the single pattern, Neo4j's natural
-form. On a fresh embedded server per engine: ingest ml-latest-small, draw
-``--pairs`` (user, item) pairs, the item unseen by the user and drawn by
-popularity (as recommendations lean popular), and time both statements on each
-pair, alternating which runs first. Both must return the same (anchor, people)
-rows; the script stops if they do not.
+form. ``anchors_first`` (``bench/cypher/collaborative_anchors_first.cypher``, a
+candidate not shipped) collects the user's items first and expands the
+recommended item's users to theirs. On a fresh embedded server per engine:
+ingest ml-latest-small, draw ``--pairs`` (user, item) pairs, the item unseen by
+the user and drawn by popularity (as recommendations lean popular), and time
+the ``--forms`` on each pair, rotating which runs first. All must return the
+same (anchor, people) rows; the script stops if they do not.
 
     python bench/collaborative_forms.py                       # both engines, 300 pairs
     python bench/collaborative_forms.py --engines neo4j --pairs 100
+    python bench/collaborative_forms.py --engines arcadedb --forms collect,anchors_first
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _cypher import bench_cypher
 from _report import machine, save, today  # bench/_report.py (scripts run from bench/)
 from _server import bench_server, fresh_target
 from serve import MOVIELENS
@@ -31,7 +35,19 @@ from graphrec.graph.client import GraphClient
 from graphrec.graph.interactions import read_interactions
 from graphrec.ingest import ingest
 
-FORMS = ("explain/collaborative", "explain/collaborative_one_pattern")
+#: Short name -> the statement: a shipped one by name, or a bench/cypher/ candidate's text.
+FORMS = {
+    "collect": "explain/collaborative",
+    "one_pattern": "explain/collaborative_one_pattern",
+    "anchors_first": "bench:collaborative_anchors_first",
+}
+
+
+def run_form(graph: GraphClient, form: str, **params: object) -> list[dict]:
+    statement = FORMS[form]
+    if statement.startswith("bench:"):
+        return graph.run(bench_cypher(statement.removeprefix("bench:")), params)
+    return graph.read(statement, **params)
 
 
 def draw_pairs(graph: GraphClient, count: int, seed: int) -> list[tuple[str, str]]:
@@ -53,17 +69,19 @@ def draw_pairs(graph: GraphClient, count: int, seed: int) -> list[tuple[str, str
     return pairs
 
 
-def time_forms(graph: GraphClient, pairs: list[tuple[str, str]]) -> dict[str, list[float]]:
-    times: dict[str, list[float]] = {form: [] for form in FORMS}
+def time_forms(
+    graph: GraphClient, pairs: list[tuple[str, str]], forms: list[str]
+) -> dict[str, list[float]]:
+    times: dict[str, list[float]] = {form: [] for form in forms}
     for n, (user, item) in enumerate(pairs):
-        order = FORMS if n % 2 == 0 else FORMS[::-1]
+        shift = n % len(forms)
         answers = {}
-        for form in order:
+        for form in forms[shift:] + forms[:shift]:
             started = time.perf_counter()
-            rows = graph.read(form, user=user, item=item, limit=3, max_ids=5)
+            rows = run_form(graph, form, user=user, item=item, limit=3, max_ids=5)
             times[form].append(time.perf_counter() - started)
             answers[form] = [(row["anchor_id"], row["people"]) for row in rows]
-        if answers[FORMS[0]] != answers[FORMS[1]]:
+        if len({tuple(rows) for rows in answers.values()}) > 1:
             raise SystemExit(f"the forms disagree on {user}, {item}: {answers}")
     return times
 
@@ -74,7 +92,15 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=300)
     parser.add_argument("--dataset", type=Path, default=MOVIELENS)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--forms",
+        default="collect,one_pattern",
+        help=f"comma-separated, the first is the ratio's base; of {', '.join(FORMS)}",
+    )
     args = parser.parse_args()
+    forms = args.forms.split(",")
+    if unknown := sorted(set(forms) - set(FORMS)):
+        parser.error(f"unknown form(s) {', '.join(unknown)}; known: {', '.join(FORMS)}")
     results = {}
     for engine in args.engines.split(","):
         with tempfile.TemporaryDirectory() as tmp:
@@ -84,24 +110,25 @@ def main() -> None:
                 with GraphClient.open(fresh_target(server)) as graph:
                     ingest(graph, loaders.parse("movielens", args.dataset), progress=False)
                     pairs = draw_pairs(graph, args.pairs, args.seed)
-                    time_forms(graph, pairs[:20])  # warm the caches and the plans
-                    results[engine] = time_forms(graph, pairs)
+                    time_forms(graph, pairs[:20], forms)  # warm the caches and the plans
+                    results[engine] = time_forms(graph, pairs, forms)
             finally:
                 server.stop()
     lines = [
-        f"### collaborative explanation query, two forms ({today()}, {machine()})",
+        f"### collaborative explanation query, {len(forms)} forms ({today()}, {machine()})",
         "",
-        f"`python bench/collaborative_forms.py --engines {args.engines} --pairs {args.pairs}`: "
-        f"{args.dataset.name}, {args.pairs} (user, unseen item) pairs, items drawn by "
-        "popularity, both forms on each pair (alternating first), same rows checked.",
+        f"`python bench/collaborative_forms.py --engines {args.engines} --pairs {args.pairs} "
+        f"--forms {args.forms}`: {args.dataset.name}, {args.pairs} (user, unseen item) pairs, "
+        "items drawn by popularity, every form on each pair (rotating first), same rows "
+        "checked.",
         "",
-        "| engine | form | p50 ms | p99 ms | mean ms | mean / collect form |",
+        f"| engine | form | p50 ms | p99 ms | mean ms | mean / {forms[0]} |",
         "|---|---|---:|---:|---:|---:|",
     ]
     summary = {}
     for engine, times in results.items():
-        base = float(np.mean(times[FORMS[0]]))
-        for form in FORMS:
+        base = float(np.mean(times[forms[0]]))
+        for form in forms:
             ms = np.asarray(times[form]) * 1e3
             row = {
                 "p50_ms": round(float(np.quantile(ms, 0.5)), 2),
@@ -111,7 +138,7 @@ def main() -> None:
             }
             summary[f"{engine}:{form}"] = row
             lines.append(
-                f"| {engine} | `{form}` | {row['p50_ms']} | {row['p99_ms']} | {row['mean_ms']} "
+                f"| {engine} | `{FORMS[form]}` | {row['p50_ms']} | {row['p99_ms']} | {row['mean_ms']} "
                 f"| {row['ratio']}x |"
             )
     save("collaborative_forms", {"args": vars(args), "results": summary}, "\n".join(lines) + "\n")

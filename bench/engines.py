@@ -60,11 +60,12 @@ from urllib.parse import quote
 
 import httpx
 import numpy as np
+from _cypher import bench_cypher
 from _load import raw_open_loop
 from _report import machine, save, today  # bench/_report.py (scripts run from bench/)
 from _server import bench_server
 from explain import latency, quantiles
-from graph_io import bench_cypher, make_rows
+from graph_io import make_rows
 from serve import cpu_seconds, random_embeddings, start_api, stop_api
 
 from graphrec import loaders

@@ -7,12 +7,17 @@ port): ingest the dataset, train LightGCN briefly and write it back, then for
 - the knowledge-graph path search alone (``kinds=("knowledge_graph",)``, the
   bounded search of :mod:`graphrec.explain.kg_search`), and
 - a whole explanation as the API builds it (:func:`graphrec.explain.explain`,
-  every path kind, ``max_paths=1``, ``max_hops=3``, ``--timeout`` seconds),
+  every path kind, ``max_paths=1``, ``max_hops=3``, ``--timeout`` seconds, the
+  anchors' degrees from memory),
 
 one call at a time, in process (no HTTP). Reported: p50/p99 of both, coverage
 (the share of recommendations with at least one path), the share whose best path
 goes through the KG, how many searches hit the deadline, and the largest RELATED
-degree of any concept (the hubs). The peer, in the same run: the single-pattern
+degree of any concept and the largest degree counting items' HAS_CONCEPT links too
+(the hubs). Where a whole explanation's time goes: each path kind's search alone
+on the same pairs, one call at a time; and, for reference, the anchors' degree
+query that ``explain()`` makes when it is not given the degrees (the API, and the
+whole explanation here, take them from memory). The peer, in the same run: the single-pattern
 query the search replaced (``bench/cypher/kg_var_length.cypher``,
 ``RELATED*1..4`` from every user concept) on the first ``--peer-pairs`` pairs,
 each given ``--peer-timeout`` seconds (a late one counts as that long and is
@@ -40,23 +45,19 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _cypher import bench_cypher
 from _report import machine, save, today
 from _server import bench_server
 
-from graphrec.explain import explain, find_paths
+from graphrec.explain import PATH_KINDS, explain, find_paths, graph_degrees
+from graphrec.explain.kg_search import DEFAULT_KG_LIMITS
+from graphrec.graph.capabilities import probe
 from graphrec.graph.client import GraphClient
 from graphrec.graph.engines import ENGINE_NAMES
-from graphrec.serving import load_index, recommend, vector_lookup
+from graphrec.serving import degree_lookup, load_index, recommend, vector_lookup
 
 ROOT = Path(__file__).resolve().parents[1]
 LASTFM = ROOT.parent / "shared" / "data" / "lastfm-kg"
-HERE = Path(__file__).parent
-
-
-def bench_cypher(name: str) -> str:
-    """A statement of bench/cypher/ (comments dropped)."""
-    text = (HERE / "cypher" / f"{name}.cypher").read_text()
-    return "\n".join(line for line in text.splitlines() if not line.startswith("//"))
 
 
 def quantiles(seconds: list[float]) -> dict[str, float]:
@@ -86,6 +87,7 @@ def measure(graph: GraphClient, args: argparse.Namespace) -> dict[str, Any]:
     index = load_index(graph)
     snapshot, state = index.snapshot, index.state
     lookup = vector_lookup(snapshot.model(), snapshot.catalog, state)
+    degree = degree_lookup(snapshot.catalog, state)  # as the API: from memory
     rng = np.random.default_rng(args.seed)
     users = list(rng.choice(sorted(state.users()), size=args.users, replace=False))
     pairs = [(u, i.item_id) for u in users for i in recommend(snapshot, state, u, k=10).items]
@@ -98,10 +100,13 @@ def measure(graph: GraphClient, args: argparse.Namespace) -> dict[str, Any]:
         kg_found += bool(search.paths)
         kg_timeouts += search.partial
         start = time.perf_counter()
-        best = explain(graph, user, item, lookup, max_paths=1, timeout=args.timeout).paths
+        best = explain(
+            graph, user, item, lookup, max_paths=1, timeout=args.timeout, degree=degree
+        ).paths
         explain_s.append(time.perf_counter() - start)
         covered += bool(best)
         best_kg += bool(best) and best[0].kind == "knowledge_graph"
+    kind_s, degree_s = per_kind(graph, pairs, args.timeout)
     total = len(pairs)
     return {
         "users": len(users),
@@ -112,8 +117,56 @@ def measure(graph: GraphClient, args: argparse.Namespace) -> dict[str, Any]:
         "explanation": quantiles(explain_s),
         "coverage_any_path": round(covered / total, 4),
         "share_best_path_through_kg": round(best_kg / total, 4),
+        "each_kind_alone": {kind: quantiles(seconds) for kind, seconds in kind_s.items()},
+        "anchor_degrees": quantiles(degree_s),
         "pairs": pairs,
     }
+
+
+def per_kind(
+    graph: GraphClient, pairs: list[tuple[str, str]], timeout: float
+) -> tuple[dict[str, list[float]], list[float]]:
+    """Where a whole explanation's time goes: each path kind's search alone, one call at a
+    time; and the anchors' degree query that ``explain()`` makes without ``degree=``."""
+    kind_s: dict[str, list[float]] = {kind: [] for kind in PATH_KINDS}
+    degree_s = []
+    for user, item in pairs:
+        anchors = set()
+        for kind in PATH_KINDS:
+            start = time.perf_counter()
+            search = find_paths(graph, user, item, kinds=(kind,), timeout=timeout)
+            kind_s[kind].append(time.perf_counter() - start)
+            anchors.update(p.anchor_id for p in search.paths if p.anchor_id)
+        if anchors:
+            start = time.perf_counter()
+            graph_degrees(graph, sorted(anchors))
+            degree_s.append(time.perf_counter() - start)
+    return kind_s, degree_s
+
+
+def neighbour_forms(graph: GraphClient, pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    """The breadth-first step's two forms on the same frontiers (each recommended item's own
+    concepts, where the search starts), alternating which runs first; the rows must agree.
+    Only where the engine has the degree-first form (Neo4j)."""
+    forms = ["explain/kg_neighbours", "explain/kg_neighbours_degree_first"]
+    if not probe(graph).degree_count:
+        return {"skipped": "the engine has no degree-first form"}
+    limits = DEFAULT_KG_LIMITS
+    params = {"max_degree": limits.max_degree, "fanout": limits.fanout}
+    seconds: dict[str, list[float]] = {form: [] for form in forms}
+    items = sorted({item for _, item in pairs})
+    for n, item in enumerate(items):
+        starts = graph.read("explain/kg_item_concepts", item=item, limit=limits.max_frontier)
+        frontier = sorted(row["id"] for row in starts)
+        answers = {}
+        for form in forms if n % 2 == 0 else forms[::-1]:
+            start = time.perf_counter()
+            rows = graph.read(form, ids=frontier, **params)
+            seconds[form].append(time.perf_counter() - start)
+            answers[form] = sorted((r["id"], len(r["neighbours"])) for r in rows)
+        if answers[forms[0]] != answers[forms[1]]:
+            raise SystemExit(f"the neighbour forms disagree on {item}: {answers}")
+    return {form: quantiles(times) for form, times in seconds.items()}
 
 
 def peer(graph: GraphClient, pairs: list[tuple[str, str]], timeout: float) -> dict[str, Any]:
@@ -172,9 +225,12 @@ def main() -> None:
             load(env, args.dataset, args.synthetic_items)
             graph = GraphClient.open(target)
             hub = graph.run(bench_cypher("max_related_degree"))
+            hub_all = graph.run(bench_cypher("max_concept_degree"))
             report = measure(graph, args)
             pairs = report.pop("pairs")
             report["max_related_degree"] = hub[0]["degree"] if hub else 0
+            report["max_concept_degree"] = hub_all[0]["degree"] if hub_all else 0
+            report["neighbour_step_forms"] = neighbour_forms(graph, pairs)
             report["peer_var_length"] = peer(graph, pairs[: args.peer_pairs], args.peer_timeout)
         finally:
             server.stop()

@@ -22,6 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from _cypher import bench_cypher
 from _report import machine, save, today  # bench/_report.py (scripts run from bench/)
 from _server import bench_server, fresh_target
 
@@ -31,13 +32,6 @@ from graphrec.graph.engines import ENGINE_NAMES
 from graphrec.graph.interactions import read_interactions
 from graphrec.ingest import ingest
 from graphrec.loaders.rows import InteractionRow, ItemRow, UserRow
-
-HERE = Path(__file__).parent
-
-
-def bench_cypher(name: str) -> str:
-    text = (HERE / "cypher" / f"{name}.cypher").read_text()
-    return "\n".join(line for line in text.splitlines() if not line.startswith("//"))
 
 
 def make_rows(n_rels: int, n_users: int, n_items: int, seed: int) -> list:

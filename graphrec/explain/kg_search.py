@@ -13,15 +13,17 @@ This search starts from the other end and stays small:
 3. up to ``max_hops`` breadth-first steps over RELATED from the item's side, one query
    each (``cypher/explain/kg_neighbours.cypher``). A concept with more than
    ``max_degree`` neighbours is a hub: it may end a path but is never expanded
-   through; each concept contributes at most ``fanout`` neighbours and each step's
+   through (on Neo4j its degree is read first, so a hub's neighbours are not read at
+   all: ``kg_neighbours_degree_first.cypher``); each concept contributes at most ``fanout`` neighbours and each step's
    frontier holds at most ``max_frontier`` concepts. The search stops at the first
    step that reaches one of the user's concepts (shortest paths first) or when it
    has ``limit`` paths.
 
 So one search takes at most ``max_hops + 2`` queries and carries at most
 ``max_frontier x fanout`` neighbours per step into Python, whatever the graph;
-each frontier concept's RELATED edges are read once on the server (to tell a hub),
-and each query gets what is left of the deadline as its transaction timeout. The rows it returns have the shape the path builder
+each frontier concept's RELATED edges are read once on the server to tell a hub (on
+Neo4j only its degree), and each query gets what is left of the deadline as its
+transaction timeout. The rows it returns have the shape the path builder
 (:mod:`graphrec.explain.sentences`) takes for the ``knowledge_graph`` kind.
 """
 
@@ -31,6 +33,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from graphrec.graph.capabilities import probe
 from graphrec.graph.client import GraphClient
 
 
@@ -48,6 +51,14 @@ DEFAULT_KG_LIMITS = KGSearchLimits()
 
 class KGSearchTimeout(TimeoutError):
     """The deadline passed between two steps of the search."""
+
+
+def neighbours_form(graph: GraphClient) -> str:
+    """The breadth-first step's statement on this engine: the same rows either way; where
+    the engine reads a degree without expanding, hubs are told apart before any expansion."""
+    if probe(graph).degree_count:
+        return "explain/kg_neighbours_degree_first"
+    return "explain/kg_neighbours"
 
 
 def kg_paths(
@@ -95,11 +106,12 @@ def kg_paths(
         item_relation[row["id"]] = row["relation"]
     frontier = sorted(parent)
     found: list[str] = []
+    neighbours_statement = neighbours_form(graph)
     for _ in range(max_hops):
         if not frontier:
             break
         step = graph.read(
-            "explain/kg_neighbours",
+            neighbours_statement,
             timeout_=left(),
             ids=frontier,
             max_degree=limits.max_degree,

@@ -89,6 +89,12 @@ class Capabilities:
         return self.is_neo4j
 
     @property
+    def degree_count(self) -> bool:
+        """``COUNT { (n)-[:TYPE]-() }`` is read from the node's degree, without expanding
+        it (Neo4j 5's subquery syntax); see explain/kg_neighbours_degree_first.cypher."""
+        return self.is_neo4j and _version_at_least(self.version, (5,))
+
+    @property
     def transaction_timeout(self) -> bool:
         """The server aborts a transaction past the timeout the driver sends."""
         return self.is_neo4j

@@ -30,7 +30,15 @@ from graphrec.serving.index import (
     vector_index_name,
 )
 from graphrec.serving.interactions import InteractionState
-from graphrec.serving.ranking import MAX_K, mmr, recommend, similar_items, top_k, vector_lookup
+from graphrec.serving.ranking import (
+    MAX_K,
+    degree_lookup,
+    mmr,
+    recommend,
+    similar_items,
+    top_k,
+    vector_lookup,
+)
 from graphrec.serving.results import Ranking, ScoredItem, Source
 from graphrec.serving.vectors import ModelVectors, Snapshot
 
@@ -51,6 +59,7 @@ __all__ = [
     "UnknownItemError",
     "UnknownModelError",
     "UnknownUserError",
+    "degree_lookup",
     "ensure_item_vector_index",
     "fold_in",
     "load_index",

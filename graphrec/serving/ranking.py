@@ -232,3 +232,14 @@ def vector_lookup(
         return None
 
     return lookup
+
+
+def degree_lookup(catalog: Catalog, state: InteractionState) -> Callable[[str], float]:
+    """``degree(item_id)``: an item's interaction count from memory (1 for an unknown item),
+    the anchor weight of explanation ranking without a query per explanation."""
+
+    def degree(item_id: str) -> float:
+        position = catalog.item_pos.get(item_id)
+        return 1.0 if position is None else float(state.popularity[position])
+
+    return degree

@@ -7,7 +7,12 @@ import numpy as np
 import pytest
 
 from graphrec.explain import PATH_KINDS, explain, find_paths, graph_degrees, rank_paths
-from graphrec.explain.kg_search import KGSearchLimits, KGSearchTimeout, kg_paths
+from graphrec.explain.kg_search import (
+    KGSearchLimits,
+    KGSearchTimeout,
+    kg_paths,
+    neighbours_form,
+)
 from graphrec.graph.capabilities import probe
 from graphrec.graph.client import GraphClient
 from graphrec.ingest import derive_co_engagement, ingest
@@ -250,6 +255,38 @@ def test_knowledge_graph_search_goes_around_hubs(graph: GraphClient) -> None:
         ).paths
         == []
     )
+
+
+def test_both_neighbour_forms_give_the_same_rows(graph: GraphClient) -> None:
+    """The breadth-first step's two forms tell the same hubs and return the same neighbours;
+    the degree-first form runs where the engine reads degrees (Neo4j), the other elsewhere."""
+    rows = [*(ConceptRow(f"entity:{n}", "entity", n) for n in ("a", "b", "hub"))]
+    rows += [ConceptRelationRow("entity:a", "near", "entity:b")]
+    rows += [ConceptRelationRow("entity:a", "near", "entity:hub")]
+    for n in range(12):
+        rows += [
+            ConceptRow(f"entity:leaf{n}", "entity", f"leaf {n}"),
+            ConceptRelationRow("entity:hub", "near", f"entity:leaf{n}"),
+        ]
+    ingest(graph, rows, progress=False)
+    forms = ["explain/kg_neighbours"]
+    if probe(graph).degree_count:
+        forms.append("explain/kg_neighbours_degree_first")
+    assert neighbours_form(graph) == forms[-1]
+    params = {"ids": ["entity:a", "entity:b", "entity:hub", "entity:none"], "fanout": 5}
+
+    def step(form: str, max_degree: int) -> dict[str, list[str]]:
+        answer = graph.read(form, max_degree=max_degree, **params)
+        return {r["id"]: sorted(n["id"] for n in r["neighbours"]) for r in answer}
+
+    for form in forms:
+        # The hub has 13 neighbours: over a cap of 10 it is left out; a fanout of 5 keeps 5.
+        assert step(form, 10) == {
+            "entity:a": ["entity:b", "entity:hub"],
+            "entity:b": ["entity:a"],
+        }
+        assert sorted(step(form, 13)) == ["entity:a", "entity:b", "entity:hub"]
+        assert len(step(form, 13)["entity:hub"]) == 5
 
 
 def test_knowledge_graph_search_reports_a_missed_deadline(small_world: GraphClient) -> None:
