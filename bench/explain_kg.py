@@ -17,7 +17,11 @@ degree of any concept and the largest degree counting items' HAS_CONCEPT links t
 (the hubs). Where a whole explanation's time goes: each path kind's search alone
 on the same pairs, one call at a time; and, for reference, the anchors' degree
 query that ``explain()`` makes when it is not given the degrees (the API, and the
-whole explanation here, take them from memory). The peer, in the same run: the single-pattern
+whole explanation here, take them from memory). On engines with the degree-first
+breadth-first step (Neo4j), both forms of that step (``explain/kg_neighbours`` and
+``explain/kg_neighbours_degree_first``, which the search uses there) on each
+recommended item's concepts, concepts and neighbour counts checked equal. The
+peer, in the same run: the single-pattern
 query the search replaced (``bench/cypher/kg_var_length.cypher``,
 ``RELATED*1..4`` from every user concept) on the first ``--peer-pairs`` pairs,
 each given ``--peer-timeout`` seconds (a late one counts as that long and is
@@ -146,7 +150,8 @@ def per_kind(
 
 def neighbour_forms(graph: GraphClient, pairs: list[tuple[str, str]]) -> dict[str, Any]:
     """The breadth-first step's two forms on the same frontiers (each recommended item's own
-    concepts, where the search starts), alternating which runs first; the rows must agree.
+    concepts, where the search starts), alternating which runs first; both must return the
+    same concepts with the same neighbour counts.
     Only where the engine has the degree-first form (Neo4j)."""
     forms = ["explain/kg_neighbours", "explain/kg_neighbours_degree_first"]
     if not probe(graph).degree_count:

@@ -14,8 +14,8 @@ This search starts from the other end and stays small:
    each (``cypher/explain/kg_neighbours.cypher``). A concept with more than
    ``max_degree`` neighbours is a hub: it may end a path but is never expanded
    through (on Neo4j its degree is read first, so a hub's neighbours are not read at
-   all: ``kg_neighbours_degree_first.cypher``); each concept contributes at most ``fanout`` neighbours and each step's
-   frontier holds at most ``max_frontier`` concepts. The search stops at the first
+   all: ``kg_neighbours_degree_first.cypher``); each concept contributes at most
+   ``fanout`` neighbours and each step's frontier holds at most ``max_frontier`` concepts. The search stops at the first
    step that reaches one of the user's concepts (shortest paths first) or when it
    has ``limit`` paths.
 
@@ -54,8 +54,9 @@ class KGSearchTimeout(TimeoutError):
 
 
 def neighbours_form(graph: GraphClient) -> str:
-    """The breadth-first step's statement on this engine: the same rows either way; where
-    the engine reads a degree without expanding, hubs are told apart before any expansion."""
+    """The breadth-first step's statement on this engine: the same concepts and neighbours
+    either way; where the engine reads a degree without expanding, hubs are told apart
+    before any expansion."""
     if probe(graph).degree_count:
         return "explain/kg_neighbours_degree_first"
     return "explain/kg_neighbours"
